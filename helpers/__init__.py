@@ -1,0 +1,80 @@
+"""Helpers for the course on representation degeneration.
+
+One module per idea of the course:
+
+- ``helpers.models``   -- load the embedded (offline) BERT-architecture model or a hub model.
+- ``helpers.data``     -- offline data: Wikipedia sample, word-similarity sets, GloVe, token frequencies.
+- ``helpers.plotting`` -- small plotting conveniences; ``save(fig, name)`` writes ``figures/NAME.png``.
+
+Heavy libraries (torch, transformers) are imported lazily inside the functions that need them, so
+``helpers.setup()`` can set the offline/quiet environment variables *before* they are imported.
+"""
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+__all__ = ["setup", "cache_dir", "figures_dir", "QUIET_ENV", "OFFLINE_ENV"]
+
+#: Environment variables that keep stored notebook outputs stable (no progress bars, no warnings).
+QUIET_ENV = {
+    "TRANSFORMERS_VERBOSITY": "error",
+    "TOKENIZERS_PARALLELISM": "false",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "COURSE_QUIET": "1",
+}
+#: Environment variables that forbid any hub access.
+OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def cache_dir() -> Path:
+    """Directory for cached derived data (``$COURSE_CACHE_DIR``, default ``<repo>/.cache``)."""
+    d = Path(os.environ.get("COURSE_CACHE_DIR", _REPO_ROOT / ".cache"))
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def figures_dir() -> Path:
+    """Directory the notebooks write figures to (``$COURSE_FIGURES_DIR``, default ``<repo>/figures``)."""
+    d = Path(os.environ.get("COURSE_FIGURES_DIR", _REPO_ROOT / "figures"))
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def setup(seed: int = 0, offline: bool = True, threads: int = 2) -> None:
+    """Make a notebook reproducible and quiet.
+
+    Call it in a notebook's first code cell, before importing transformers:
+
+    - sets the quiet environment (no progress bars, no tokenizer warnings) and, when ``offline`` is
+      true, ``HF_HUB_OFFLINE=1`` / ``TRANSFORMERS_OFFLINE=1``;
+    - seeds Python's, numpy's legacy and torch's global generators with ``seed``;
+    - fixes torch to ``threads`` intra-op threads (results of float reductions depend on it).
+    """
+    for k, v in QUIET_ENV.items():
+        os.environ.setdefault(k, v)
+    if offline:
+        os.environ.update(OFFLINE_ENV)
+    random.seed(seed)
+    import numpy as np
+
+    np.random.seed(seed)
+    import torch
+
+    torch.manual_seed(seed)
+    torch.set_num_threads(threads)
+    import warnings
+
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=UserWarning, module="transformers")
+    try:
+        import transformers
+
+        transformers.logging.set_verbosity_error()
+        transformers.logging.disable_progress_bar()
+    except Exception:  # pragma: no cover - transformers is a hard dependency
+        pass

