@@ -1,0 +1,64 @@
+"""Measured results that notebooks hand to the claims ledger (notebook 09).
+
+A notebook records each number it proves with ``record("05", "tied.random_pair_cosine", 0.81)``;
+the ledger notebook reads them all with ``results()``. Values live in
+``helpers.cache_dir()/results/NN.json`` -- one file per notebook, rewritten when it re-runs -- so the
+ledger never types a number in by hand. Running the notebooks in order (``make course`` or
+``make test``) fills it.
+"""
+from __future__ import annotations
+
+import json
+import math
+from numbers import Real
+
+from . import cache_dir
+
+__all__ = ["record", "results", "results_dir"]
+
+
+def results_dir():
+    d = cache_dir() / "results"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _plain(value):
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, Real):
+        v = float(value)
+        if not math.isfinite(v):
+            raise ValueError(f"refusing to record a non-finite value ({v})")
+        return int(value) if isinstance(value, int) else v
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if hasattr(value, "item"):  # numpy / torch scalars
+        return _plain(value.item())
+    if hasattr(value, "tolist"):
+        return _plain(value.tolist())
+    raise ValueError(f"cannot record a value of type {type(value).__name__}")
+
+
+def record(notebook: str, key: str, value) -> None:
+    """Store ``value`` (number, bool, string, or list/dict of them) under ``key`` for ``notebook``."""
+    if not notebook or not key:
+        raise ValueError("record needs a notebook id such as '05' and a key")
+    path = results_dir() / f"{notebook}.json"
+    data = json.loads(path.read_text()) if path.exists() else {}
+    data[key] = _plain(value)
+    path.write_text(json.dumps(data, indent=1, sort_keys=True))
+
+
+def results(notebook: str | None = None) -> dict:
+    """All recorded results, ``{notebook: {key: value}}`` (or one notebook's dict)."""
+    out = {}
+    for p in sorted(results_dir().glob("*.json")):
+        out[p.stem] = json.loads(p.read_text())
+    if notebook is not None:
+        if notebook not in out:
+            raise KeyError(f"no results recorded for notebook {notebook!r}: run it first (make course)")
+        return out[notebook]
+    return out
