@@ -12,7 +12,6 @@ from helpers import OFFLINE_ENV, QUIET_ENV
 os.environ.update(OFFLINE_ENV)
 for _k, _v in QUIET_ENV.items():
     os.environ.setdefault(_k, _v)
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 _SKIP = ("text/html", "application/javascript", "application/vnd.jupyter.widget-state+json",
          "application/vnd.jupyter.widget-view+json")

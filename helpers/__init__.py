@@ -59,6 +59,10 @@ def setup(seed: int = 0, offline: bool = True, threads: int = 2) -> None:
         os.environ.setdefault(k, v)
     if offline:
         os.environ.update(OFFLINE_ENV)
+    import warnings
+
+    warnings.filterwarnings("ignore", message="IProgress not found")
+    warnings.filterwarnings("ignore", category=FutureWarning)
     random.seed(seed)
     import numpy as np
 
@@ -67,9 +71,6 @@ def setup(seed: int = 0, offline: bool = True, threads: int = 2) -> None:
 
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
-    import warnings
-
-    warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=UserWarning, module="transformers")
     try:
         import transformers
