@@ -52,5 +52,16 @@ nbval: venv
 lab: venv
 	$(BIN)/jupyter lab notebooks/
 
+book: venv
+	$(PY) book/build.py book
+	@echo "open _build/book/index.html"
+
+slides: venv
+	$(PY) book/build.py slides
+	@echo "open _build/slides/index.html"
+
+bench: venv
+	$(PY) bench/run_all.py
+
 clean:
 	rm -rf .cache .pytest_cache _build
