@@ -14,7 +14,7 @@ from numbers import Real
 
 from . import cache_dir
 
-__all__ = ["record", "results", "results_dir"]
+__all__ = ["record", "results", "results_dir", "ensure"]
 
 
 def results_dir():
@@ -62,3 +62,33 @@ def results(notebook: str | None = None) -> dict:
             raise KeyError(f"no results recorded for notebook {notebook!r}: run it first (make course)")
         return out[notebook]
     return out
+
+
+def ensure(notebooks, timeout: int = 900) -> list[str]:
+    """Make sure each notebook id in ``notebooks`` (e.g. ``["02", "05"]``) has recorded results.
+
+    A notebook whose results are missing (say the reader opened the ledger first) is executed
+    headless with papermill into a temporary directory -- its stored copy is not modified -- which
+    records its results. Returns the ids that had to be run (empty when all were there).
+    """
+    import tempfile
+    from pathlib import Path
+
+    have = set(results())
+    todo = [n for n in notebooks if n not in have]
+    if not todo:
+        return []
+    import papermill
+
+    nb_dir = Path(__file__).resolve().parent.parent / "notebooks"
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in todo:
+            found = sorted(nb_dir.glob(f"{n}_*.ipynb"))
+            if not found:
+                raise ValueError(f"no notebook numbered {n!r} in {nb_dir}")
+            papermill.execute_notebook(str(found[0]), str(Path(tmp) / found[0].name), cwd=str(nb_dir),
+                                       progress_bar=False, execution_timeout=timeout)
+    missing = [n for n in todo if n not in results()]
+    if missing:
+        raise RuntimeError(f"notebooks {missing} ran but recorded no results")
+    return todo

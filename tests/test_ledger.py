@@ -70,3 +70,13 @@ def test_setup_is_reproducible():
     a = torch.rand(3)
     helpers.setup(seed=3, offline=True, threads=2)
     assert torch.equal(a, torch.rand(3)) and torch.get_num_threads() == 2
+
+
+def test_ensure_runs_nothing_when_results_exist(tmp_cache):
+    ledger.record("00", "x", 1)
+    assert ledger.ensure(["00"]) == []
+
+
+def test_ensure_unknown_notebook(tmp_cache):
+    with pytest.raises(ValueError, match="no notebook numbered"):
+        ledger.ensure(["77"])
