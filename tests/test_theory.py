@@ -1,0 +1,253 @@
+"""Tests for helpers.theory: minimum-norm point of a convex hull, certificates, max-margin directions."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy.optimize import linprog, minimize
+
+from helpers import theory
+from helpers.theory import (
+    LINF_MAX_ENTRIES,
+    hull_certificate,
+    hull_contains_origin,
+    hull_margin,
+    max_margin_direction,
+    min_norm_point,
+    uniformly_negative_direction,
+)
+
+
+# ------------------------------------------------------------------ independent references
+def lp_contains_origin(H) -> bool:
+    """Feasibility LP: exists lambda >= 0, sum 1, H^T lambda = 0 (scipy HiGHS)."""
+    n, d = H.shape
+    A_eq = np.vstack([H.T, np.ones((1, n))])
+    b_eq = np.r_[np.zeros(d), 1.0]
+    res = linprog(np.zeros(n), A_eq=A_eq, b_eq=b_eq, bounds=[(0, None)] * n, method="highs")
+    assert res.status in (0, 2), res.message
+    return res.status == 0
+
+
+def slsqp_min_norm(H) -> float:
+    """Distance from the origin to conv(H) by a generic solver (SLSQP on the simplex)."""
+    n = H.shape[0]
+    res = minimize(lambda w: 0.5 * np.sum((w @ H) ** 2), np.full(n, 1.0 / n),
+                   jac=lambda w: H @ (w @ H), bounds=[(0, 1)] * n,
+                   constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1, "jac": lambda w: np.ones(n)}],
+                   method="SLSQP", options={"ftol": 1e-14, "maxiter": 500})
+    w = np.clip(res.x, 0, None)
+    w /= w.sum()
+    return float(np.linalg.norm(w @ H))
+
+
+def assert_certificate(H, cert, tol=1e-6):
+    H = np.asarray(H, dtype=np.float64)
+    w = cert.weights
+    assert w.shape == (H.shape[0],)
+    assert (w >= 0).all() and abs(w.sum() - 1) < 1e-12
+    assert set(np.flatnonzero(w)) <= set(cert.support.tolist())
+    assert np.allclose(w @ H, cert.point, atol=1e-9 * (1 + np.abs(H).max()))
+    if cert.contains:
+        assert cert.direction is None and cert.margin == 0.0
+        assert np.linalg.norm(w @ H) <= tol
+    else:
+        u = cert.direction
+        assert abs(np.linalg.norm(u) - 1) < 1e-12
+        assert (H @ u).max() < 0  # uniformly negative
+        # min-norm duality: ||p*|| equals the max margin min_i -<h_i, u*>
+        scale = 1 + np.linalg.norm(H, axis=1).max()
+        assert cert.margin == pytest.approx(-(H @ u).max(), abs=1e-9 * scale)
+        assert cert.margin_lower == pytest.approx(cert.margin, abs=1e-9 * scale)
+
+
+# ------------------------------------------------------------------ known cases
+def test_shifted_gaussian_cloud_misses_origin():
+    rng = np.random.default_rng(0)
+    H = rng.standard_normal((400, 8))
+    H[:, 0] += 5.0
+    cert = hull_certificate(H)
+    assert not cert.contains
+    assert_certificate(H, cert)
+    assert cert.direction[0] < -0.9  # pointing against the shift
+    small = H[:60]
+    assert hull_margin(small) == pytest.approx(slsqp_min_norm(small), abs=1e-5)
+
+
+def test_cloud_around_origin_contains_it():
+    rng = np.random.default_rng(1)
+    H = rng.standard_normal((400, 8))
+    cert = hull_certificate(H)
+    assert cert.contains and hull_contains_origin(H)
+    assert_certificate(H, cert)
+    assert uniformly_negative_direction(H) is None
+    assert hull_margin(H) == 0.0
+    assert cert.residual < 1e-12  # exact up to rounding, far inside tol
+
+
+def test_float32_cloud_with_small_pool_uses_column_generation():
+    rng = np.random.default_rng(2)
+    H = (rng.standard_normal((3000, 32)) + 0.6).astype(np.float32)
+    small = hull_certificate(H, pool=40)
+    full = hull_certificate(H, pool=3000)
+    assert small.rounds > 1
+    assert not small.contains
+    assert small.margin == pytest.approx(full.margin, rel=1e-9)
+    assert_certificate(H, small)
+
+
+def test_single_point():
+    h = np.array([[3.0, 4.0]])
+    assert np.allclose(min_norm_point(h), [3, 4])
+    assert hull_margin(h) == pytest.approx(5.0)
+    assert np.allclose(uniformly_negative_direction(h), [-0.6, -0.8])
+    assert hull_contains_origin(np.zeros((1, 3)))
+    assert uniformly_negative_direction(np.zeros((3, 2))) is None
+
+
+def test_two_antipodal_points():
+    H = np.array([[1.0, 2.0, -1.0], [-1.0, -2.0, 1.0]])
+    cert = hull_certificate(H)
+    assert cert.contains
+    assert np.allclose(cert.weights, [0.5, 0.5])
+    assert_certificate(H, cert)
+
+
+def test_collinear_points():
+    H = np.array([[1.0, 0.0], [2.0, 0.0], [3.0, 0.0]])
+    assert np.allclose(min_norm_point(H), [1.0, 0.0])
+    assert np.allclose(uniformly_negative_direction(H), [-1.0, 0.0])
+    H2 = np.array([[-1.0, 0.0], [2.0, 0.0], [3.0, 0.0]])
+    assert hull_contains_origin(H2)
+    w = hull_certificate(H2).weights
+    assert np.linalg.norm(w @ H2) < 1e-12
+
+
+def test_segment_min_norm_point_is_interior():
+    # conv{(1, 1), (1, -1)} is the segment x = 1: the nearest point is its midpoint (1, 0)
+    H = np.array([[1.0, 1.0], [1.0, -1.0]])
+    cert = hull_certificate(H)
+    assert np.allclose(cert.point, [1.0, 0.0])
+    assert np.allclose(cert.weights, [0.5, 0.5])
+
+
+def test_duplicates_and_integers():
+    H = np.array([[1, 1], [1, 1], [1, 1], [2, 0]])
+    assert hull_margin(H) == pytest.approx(np.sqrt(2))
+    assert_certificate(H, hull_certificate(H))
+
+
+def test_low_rank_data_in_high_dimension():
+    rng = np.random.default_rng(3)
+    B = rng.standard_normal((500, 5)) @ rng.standard_normal((5, 60))
+    assert hull_contains_origin(B)
+    shifted = B + 4 * rng.standard_normal(60)
+    cert = hull_certificate(shifted)
+    assert_certificate(shifted, cert)
+
+
+# ------------------------------------------------------------------ property tests
+finite = st.floats(-10, 10, allow_nan=False, allow_infinity=False, width=64)
+
+
+@st.composite
+def point_clouds(draw):
+    n = draw(st.integers(1, 25))
+    d = draw(st.integers(1, 5))
+    H = draw(arrays(np.float64, (n, d), elements=finite))
+    shift = draw(arrays(np.float64, (d,), elements=st.floats(-8, 8, width=64)))
+    return H + shift
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(point_clouds())
+def test_properties(H):
+    cert = hull_certificate(H)
+    assert_certificate(H, cert)
+    # contains <=> no uniformly negative direction
+    assert hull_contains_origin(H) == (uniformly_negative_direction(H) is None)
+    # the min-norm point is no farther than any point of the hull we can name
+    p = np.linalg.norm(cert.point)
+    assert p <= np.linalg.norm(H, axis=1).min() + 1e-9
+    assert p <= np.linalg.norm(H.mean(axis=0)) + 1e-9
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(point_clouds())
+def test_agrees_with_lp_and_generic_solver(H):
+    cert = hull_certificate(H)
+    assume(cert.contains or cert.margin > 1e-4)  # skip razor-thin cases the LP cannot decide
+    assert cert.contains == lp_contains_origin(H)
+    ref = slsqp_min_norm(H)
+    assert np.linalg.norm(cert.point) <= ref + 1e-9  # nothing beats the exact optimum
+    assert np.linalg.norm(cert.point) == pytest.approx(ref, abs=1e-4)
+
+
+# ------------------------------------------------------------------ max_margin_direction
+def test_l2_max_margin_is_uniformly_negative_direction():
+    rng = np.random.default_rng(4)
+    H = rng.standard_normal((200, 6)) - 2.0
+    assert np.allclose(max_margin_direction(H, "l2"), uniformly_negative_direction(H))
+    assert max_margin_direction(rng.standard_normal((200, 6)), "linf") is None
+
+
+def test_l2_and_linf_directions_differ_and_are_both_optimal():
+    rng = np.random.default_rng(5)
+    H = 0.5 * rng.standard_normal((300, 10)) + np.linspace(3.0, 0.3, 10)
+    u2 = max_margin_direction(H, "l2")
+    ui = max_margin_direction(H, "linf")
+    for u in (u2, ui):
+        assert (H @ u).max() < 0
+        assert np.linalg.norm(u) == pytest.approx(1.0)
+    assert float(u2 @ ui) < 0.99  # genuinely different directions
+
+    def l2_margin(u):
+        return -(H @ u).max() / np.linalg.norm(u)
+
+    def linf_margin(u):
+        return -(H @ u).max() / np.abs(u).max()
+
+    assert l2_margin(u2) >= l2_margin(ui) - 1e-9
+    assert linf_margin(ui) >= linf_margin(u2) - 1e-7
+    assert l2_margin(u2) == pytest.approx(hull_margin(H), rel=1e-9)
+
+
+def test_linf_refuses_large_inputs_quickly():
+    H = np.ones((LINF_MAX_ENTRIES // 10 + 1, 10), dtype=np.float32)
+    with pytest.raises(ValueError, match="entries"):
+        max_margin_direction(H, "linf")
+
+
+# ------------------------------------------------------------------ bad input
+@pytest.mark.parametrize("bad", [
+    np.array([[1.0, np.nan]]),
+    np.array([[np.inf, 1.0]]),
+    np.ones(3),
+    np.ones((2, 2, 2)),
+    np.zeros((0, 3)),
+    np.zeros((3, 0)),
+    np.array([["a", "b"]]),
+    np.array([[1 + 1j, 0]]),
+])
+@pytest.mark.parametrize("fn", [min_norm_point, uniformly_negative_direction, hull_contains_origin,
+                                hull_margin, hull_certificate, max_margin_direction])
+def test_bad_input_raises_value_error(fn, bad):
+    with pytest.raises(ValueError):
+        fn(bad)
+
+
+def test_bad_options():
+    H = np.ones((3, 2))
+    with pytest.raises(ValueError, match="norm"):
+        max_margin_direction(H, "l1")
+    with pytest.raises(ValueError, match="tol"):
+        hull_contains_origin(H, tol=-1)
+    with pytest.raises(ValueError, match="tol"):
+        hull_certificate(H, tol=float("nan"))
+
+
+def test_module_exports():
+    for name in theory.__all__:
+        assert hasattr(theory, name)
