@@ -1,0 +1,664 @@
+"""Train a tiny BERT masked language model on CPU (notebook 05; reused by notebook 08).
+
+No offline *pretrained* model shows the representation degeneration of Gao et al. (ICLR 2019): the
+embedded all-MiniLM-L6-v2 was distilled and never trained through a tied vocabulary softmax. So the
+course grows its own: a ``transformers.BertForMaskedLM`` (default 2 layers, width 128, tied
+input/output embeddings with an output bias) trained for a fixed number of **steps** on
+``helpers.data.wiki_sample()`` with the bert-base-uncased WordPiece vocabulary.
+
+Main entry points
+-----------------
+``TrainConfig``
+    frozen dataclass with every knob (validated on construction: a bad value raises ``ValueError``).
+``train(cfg, texts=None, extra_loss=None, cache=True, progress=None) -> TrainResult``
+    runs (or loads from the disk cache) one training run.
+``TrainResult``
+    the trained model (eval mode), tokenizer, config, per-step losses, held-out MLM loss, exact
+    token counts of the training text, embedding snapshots, the initial embeddings, and the MLM-head
+    hidden states at masked positions of a fixed sample (``head_states``); ``head_hidden_states(...)``
+    computes them for any text.
+
+Lower-level pieces (tested in ``tests/test_training.py``):
+``token_chunks`` (text -> fixed-length [CLS] ... [SEP] chunks), ``mask_tokens`` (BERT's 80/10/10
+masking), ``masked_lm_loss`` (vocabulary logits computed only at masked positions).
+
+Data and masking conventions
+----------------------------
+* The texts are tokenized without special tokens, concatenated in order into one stream, and cut
+  into chunks of ``max_len - 2`` word pieces, each wrapped as ``[CLS] ... [SEP]`` (so no padding).
+  The last ``heldout_frac`` of the chunks is held out for evaluation; the rest is the training text.
+* ``mask_tokens`` selects each non-special position with probability ``mask_prob``; of the selected
+  positions 80 % become ``[MASK]``, 10 % a random token, 10 % stay unchanged (Devlin et al. 2019).
+  The random replacement is drawn uniformly from the token types that *occur in the training text*
+  (``random_from="seen"``, default) so that a token that never occurs in the text never appears as an
+  input either -- its only gradient is the vocabulary softmax's push, which is what Gao et al.
+  analyse. ``random_from="vocab"`` draws from the whole vocabulary, as Hugging Face's collator does.
+* ``weight_decay`` (default 0) is decoupled (AdamW) and skips biases and LayerNorm weights.
+
+Caching
+-------
+A finished run is stored under ``helpers.cache_dir()/training/<key>/`` where the key hashes the full
+config, a fingerprint of the texts and the tokenizer vocabulary, and a code version. So notebooks
+05, 08 and the solutions each run alone, but a sequential run pays once. ``extra_loss`` callables are
+identified by ``cfg.extra_loss_name``: give different regularisers different names.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from . import cache_dir
+
+__all__ = [
+    "TrainConfig",
+    "TrainResult",
+    "train",
+    "token_chunks",
+    "mask_tokens",
+    "masked_lm_loss",
+    "mlm_head_states",
+    "build_model",
+    "course_tokenizer",
+]
+
+#: Bump when a change to this module changes what a cached run would contain.
+CODE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every setting of one training run (hashed into the cache key).
+
+    Model: ``layers``, ``hidden`` (d), ``heads``, ``intermediate``, ``dropout``, ``tied`` (output
+    matrix = input embedding matrix, the same ``Parameter``; ``False`` gives a separate output matrix).
+    Data: ``max_len`` (chunk length incl. [CLS]/[SEP]), ``heldout_frac`` (last chunks held out).
+    Masking: ``mask_prob`` (0.15), ``random_from`` (``"seen"`` | ``"vocab"``, see module doc).
+    Optimisation: ``steps`` (the budget -- never wall-clock time), ``batch_size``, ``optimizer``
+    (``"adam"`` = AdamW, or ``"sgd"``), ``lr``, ``momentum`` (SGD only), ``warmup`` (linear warm-up
+    steps), ``schedule`` (``"constant"`` after warm-up, or ``"linear"`` decay to 0 at ``steps``),
+    ``weight_decay``, ``grad_clip`` (max global grad norm, 0 = off), ``seed``.
+    Recording: ``snapshot_steps`` (embedding matrix saved after these many steps; 0 = initial;
+    the final step is always saved), ``head_state_chunks`` (training chunks whose masked positions
+    give ``TrainResult.head_states``), ``eval_chunks`` (held-out chunks for the held-out loss).
+    Extra loss: ``extra_loss_name`` names the callable passed to ``train``; it is added to the MLM
+    loss times ``extra_loss_weight``.
+    """
+
+    layers: int = 2
+    hidden: int = 128
+    heads: int = 2
+    intermediate: int = 512
+    dropout: float = 0.1
+    tied: bool = True
+    max_len: int = 64
+    heldout_frac: float = 0.05
+    mask_prob: float = 0.15
+    random_from: str = "seen"
+    batch_size: int = 32
+    steps: int = 120
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    momentum: float = 0.0
+    warmup: int = 10
+    schedule: str = "constant"
+    weight_decay: float = 0.0
+    grad_clip: float = 1.0
+    seed: int = 0
+    snapshot_steps: tuple = ()
+    head_state_chunks: int = 256
+    eval_chunks: int = 256
+    extra_loss_name: str | None = None
+    extra_loss_weight: float = 0.0
+
+    def __post_init__(self):
+        def need(cond, msg):
+            if not cond:
+                raise ValueError(msg)
+
+        def is_int(x):
+            return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+
+        def is_num(x):
+            return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool) and math.isfinite(float(x))
+
+        for name in ("layers", "hidden", "heads", "intermediate", "batch_size", "steps", "head_state_chunks", "eval_chunks"):
+            v = getattr(self, name)
+            need(is_int(v) and v >= 1, f"TrainConfig.{name} must be a positive integer, got {v!r}")
+        for name in ("warmup", "seed"):
+            v = getattr(self, name)
+            need(is_int(v) and v >= 0, f"TrainConfig.{name} must be a non-negative integer, got {v!r}")
+        need(self.hidden % self.heads == 0, f"TrainConfig.hidden ({self.hidden}) must be divisible by heads ({self.heads})")
+        need(is_int(self.max_len) and 8 <= self.max_len <= 512, f"TrainConfig.max_len must be an integer in [8, 512], got {self.max_len!r}")
+        for name, lo, hi in (("dropout", 0.0, 0.9), ("mask_prob", 1e-3, 0.9), ("heldout_frac", 0.0, 0.5), ("momentum", 0.0, 0.999)):
+            v = getattr(self, name)
+            need(is_num(v) and lo <= v <= hi, f"TrainConfig.{name} must be a number in [{lo}, {hi}], got {v!r}")
+        need(is_num(self.lr) and self.lr > 0, f"TrainConfig.lr must be a positive number, got {self.lr!r}")
+        need(is_num(self.weight_decay) and self.weight_decay >= 0, f"TrainConfig.weight_decay must be >= 0, got {self.weight_decay!r}")
+        need(is_num(self.grad_clip) and self.grad_clip >= 0, f"TrainConfig.grad_clip must be >= 0 (0 = off), got {self.grad_clip!r}")
+        need(is_num(self.extra_loss_weight), f"TrainConfig.extra_loss_weight must be a finite number, got {self.extra_loss_weight!r}")
+        need(isinstance(self.tied, bool), f"TrainConfig.tied must be True or False, got {self.tied!r}")
+        need(self.optimizer in ("adam", "sgd"), f"TrainConfig.optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
+        need(self.schedule in ("constant", "linear"), f"TrainConfig.schedule must be 'constant' or 'linear', got {self.schedule!r}")
+        need(self.random_from in ("seen", "vocab"), f"TrainConfig.random_from must be 'seen' or 'vocab', got {self.random_from!r}")
+        need(
+            self.extra_loss_name is None or (isinstance(self.extra_loss_name, str) and self.extra_loss_name.strip()),
+            "TrainConfig.extra_loss_name must be None or a non-empty string",
+        )
+        try:
+            snaps = tuple(sorted({int(s) for s in self.snapshot_steps}))
+        except (TypeError, ValueError):
+            raise ValueError(f"TrainConfig.snapshot_steps must be a sequence of integers, got {self.snapshot_steps!r}") from None
+        need(all(0 <= s <= self.steps for s in snaps), f"TrainConfig.snapshot_steps must lie in [0, steps={self.steps}], got {snaps}")
+        object.__setattr__(self, "snapshot_steps", snaps)
+
+    def replace(self, **changes) -> "TrainConfig":
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["snapshot_steps"] = list(self.snapshot_steps)
+        return d
+
+
+@dataclass
+class TrainResult:
+    """Everything a notebook needs from one run.
+
+    model:              ``BertForMaskedLM`` in eval mode.
+    tokenizer:          the WordPiece tokenizer used.
+    config:             the ``TrainConfig``.
+    losses:             (steps,) float64, training loss of each step (MLM + weighted extra loss).
+    mlm_losses:         (steps,) float64, the MLM part alone.
+    heldout_loss:       MLM loss on ``config.eval_chunks`` held-out chunks (fixed masking, eval mode).
+    counts:             (V,) int64, exact occurrences of each token in the training text (special
+                        tokens [CLS]/[SEP] excluded; equals ``helpers.data.token_counts`` of that text).
+    input_ids:          set of token ids that ever appear as model input in training (text tokens,
+                        [CLS], [SEP], [MASK]); ``unseen`` is its complement as a (V,) bool mask.
+    snapshots:          {step: (V, d) float32 input-embedding matrix}; always has 0 and ``steps``.
+    initial_embeddings: (V, d) float32, same as ``snapshots[0]``.
+    head_states:        (n, d) float32 MLM-head hidden states -- the decoder's inputs, i.e. the
+                        output of ``cls.predictions.transform`` (after its LayerNorm) -- at the masked
+                        positions of ``config.head_state_chunks`` training chunks, masked with a fixed
+                        seed, computed with the final model in eval mode.
+    from_cache:         True if loaded from disk.
+    seconds:            wall-clock seconds of the training (informational only; never print it).
+    """
+
+    model: object
+    tokenizer: object
+    config: TrainConfig
+    losses: np.ndarray
+    mlm_losses: np.ndarray
+    heldout_loss: float
+    counts: np.ndarray
+    unseen: np.ndarray
+    snapshots: dict
+    initial_embeddings: np.ndarray
+    head_states: np.ndarray
+    from_cache: bool = False
+    seconds: float = float("nan")
+    _special: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def embeddings(self) -> np.ndarray:
+        """(V, d) float32 final input-embedding matrix."""
+        return self.snapshots[self.config.steps]
+
+    @property
+    def output_embeddings(self) -> np.ndarray:
+        """(V, d) float32 output (decoder) matrix; the same values as ``embeddings`` when tied."""
+        return self.model.cls.predictions.decoder.weight.detach().numpy().astype(np.float32, copy=True)
+
+    def head_hidden_states(self, texts: Sequence[str], masked: bool = True, seed: int = 0) -> np.ndarray:
+        """MLM-head hidden states (decoder inputs) of the final model for ``texts``, (n, d) float32.
+
+        The texts are chunked as in training. ``masked=True`` applies the training masking (seeded by
+        ``seed``) and returns the states at masked positions -- the positions the loss, and hence the
+        gradient of every output embedding, comes from. ``masked=False`` returns every non-special
+        position of the unmasked text.
+        """
+        if isinstance(texts, str):
+            texts = [texts]
+        ids = token_chunks(self.tokenizer, texts, self.config.max_len)
+        return _head_states_of_chunks(self.model, self.tokenizer, self.config, ids, masked, seed, self._special.get("random_ids"))
+
+
+# ----------------------------------------------------------------------------------------------
+# data
+
+
+def _special_ids(tokenizer) -> dict:
+    ids = {}
+    for name in ("cls_token_id", "sep_token_id", "mask_token_id", "pad_token_id"):
+        v = getattr(tokenizer, name, None)
+        if v is None:
+            raise ValueError(f"the tokenizer has no {name.replace('_id', '')}: a BERT WordPiece tokenizer is needed")
+        ids[name.replace("_token_id", "")] = int(v)
+    return ids
+
+
+def _check_texts(texts):
+    if isinstance(texts, str) or not isinstance(texts, Sequence):
+        raise ValueError("texts must be a list of strings (one per document), not a single string")
+    texts = list(texts)
+    if not texts:
+        raise ValueError("texts is empty: need at least one non-empty text to train on")
+    if not all(isinstance(t, str) for t in texts):
+        raise ValueError("every element of texts must be a string")
+    if not any(t.strip() for t in texts):
+        raise ValueError("all texts are blank: need at least one non-empty text to train on")
+    return texts
+
+
+def token_chunks(tokenizer, texts: Sequence[str], max_len: int = 64) -> np.ndarray:
+    """Cut ``texts`` into BERT inputs: an (N, max_len) int64 array of ``[CLS] w1 .. w_{max_len-2} [SEP]``.
+
+    The texts are tokenized without special tokens and concatenated in order; a final partial chunk is
+    dropped (so there is no padding). Raises ``ValueError`` if the text is too short for one chunk.
+    """
+    texts = _check_texts(texts)
+    if not isinstance(max_len, (int, np.integer)) or not 8 <= max_len <= 512:
+        raise ValueError(f"max_len must be an integer in [8, 512], got {max_len!r}")
+    sp = _special_ids(tokenizer)
+    enc = tokenizer([t for t in texts if t.strip()], add_special_tokens=False, truncation=False)["input_ids"]
+    stream = np.fromiter((i for e in enc for i in e), dtype=np.int64)
+    w = max_len - 2
+    n = len(stream) // w
+    if n < 1:
+        raise ValueError(f"the texts have {len(stream)} word pieces, fewer than one chunk of {w}: give more text")
+    body = stream[: n * w].reshape(n, w)
+    out = np.empty((n, max_len), dtype=np.int64)
+    out[:, 0] = sp["cls"]
+    out[:, -1] = sp["sep"]
+    out[:, 1:-1] = body
+    return out
+
+
+def mask_tokens(
+    input_ids: np.ndarray,
+    mask_id: int,
+    special_ids: Sequence[int],
+    random_ids: np.ndarray,
+    mask_prob: float = 0.15,
+    rng: np.random.Generator | None = None,
+):
+    """BERT's masking (Devlin et al. 2019): returns ``(inputs, labels)``, both int64 like ``input_ids``.
+
+    Each position whose token is not in ``special_ids`` is selected with probability ``mask_prob``;
+    ``labels`` holds the original token there and -100 elsewhere. Of the selected positions 80 %
+    become ``mask_id``, 10 % a token drawn uniformly from ``random_ids``, 10 % keep their token.
+    At least one position per batch is selected (so the loss is always defined).
+    """
+    ids = np.asarray(input_ids)
+    if ids.ndim != 2 or ids.size == 0 or not np.issubdtype(ids.dtype, np.integer):
+        raise ValueError("input_ids must be a non-empty 2-D integer array (batch, length)")
+    if not (0 < mask_prob < 1):
+        raise ValueError(f"mask_prob must be in (0, 1), got {mask_prob!r}")
+    random_ids = np.asarray(random_ids, dtype=np.int64)
+    if random_ids.ndim != 1 or random_ids.size == 0:
+        raise ValueError("random_ids must be a non-empty 1-D array of token ids")
+    rng = np.random.default_rng() if rng is None else rng
+    candidate = ~np.isin(ids, np.asarray(list(special_ids), dtype=np.int64))
+    if not candidate.any():
+        raise ValueError("input_ids contain only special tokens: nothing to mask")
+    selected = (rng.random(ids.shape) < mask_prob) & candidate
+    if not selected.any():
+        cand = np.flatnonzero(candidate)
+        selected.flat[cand[rng.integers(len(cand))]] = True
+    u = rng.random(ids.shape)
+    labels = np.where(selected, ids, -100).astype(np.int64)
+    inputs = ids.astype(np.int64, copy=True)
+    to_mask = selected & (u < 0.8)
+    to_rand = selected & (u >= 0.8) & (u < 0.9)
+    inputs[to_mask] = mask_id
+    inputs[to_rand] = random_ids[rng.integers(len(random_ids), size=int(to_rand.sum()))]
+    return inputs, labels
+
+
+# ----------------------------------------------------------------------------------------------
+# model
+
+
+def build_model(cfg: TrainConfig, vocab_size: int, pad_id: int = 0):
+    """A freshly initialised ``BertForMaskedLM`` for ``cfg`` (seeded by ``cfg.seed``).
+
+    ``cfg.tied`` sets ``config.tie_word_embeddings``: with True the decoder weight *is* the input
+    embedding ``Parameter`` (transformers ties them in ``post_init``); with False they are separate.
+    """
+    import torch
+    from transformers import BertConfig, BertForMaskedLM
+
+    bc = BertConfig(
+        vocab_size=int(vocab_size),
+        hidden_size=cfg.hidden,
+        num_hidden_layers=cfg.layers,
+        num_attention_heads=cfg.heads,
+        intermediate_size=cfg.intermediate,
+        hidden_dropout_prob=cfg.dropout,
+        attention_probs_dropout_prob=cfg.dropout,
+        max_position_embeddings=cfg.max_len,
+        type_vocab_size=1,
+        pad_token_id=pad_id,
+        tie_word_embeddings=cfg.tied,
+    )
+    torch.manual_seed(cfg.seed)
+    model = BertForMaskedLM(bc)
+    same = model.cls.predictions.decoder.weight is model.bert.embeddings.word_embeddings.weight
+    if same != cfg.tied:  # pragma: no cover - guards against a change in transformers' tying
+        raise RuntimeError(f"transformers did not honour tie_word_embeddings={cfg.tied}")
+    return model
+
+
+def mlm_head_states(model, input_ids, attention_mask=None, positions=None):
+    """Decoder inputs of ``model`` (output of ``cls.predictions.transform``), torch tensor.
+
+    ``positions``: a (B, T) bool tensor; if given, returns the (M, d) rows at those positions, else
+    the full (B, T, d) tensor. Gradients flow (wrap in ``torch.no_grad()`` to evaluate).
+    """
+    seq = model.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+    if positions is not None:
+        seq = seq[positions]
+    return model.cls.predictions.transform(seq)
+
+
+def masked_lm_loss(model, input_ids, labels, attention_mask=None):
+    """Masked-LM cross-entropy with vocabulary logits computed **only at masked positions**.
+
+    Runs ``model.bert``, gathers the positions where ``labels != -100``, applies ``model.cls`` to
+    those rows only. Equal (up to float rounding) to ``model(input_ids, labels=labels).loss``, which
+    computes the (B, T, V) logits everywhere; ``bench/bench_mlm.py`` measures the speed-up.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    if not torch.is_tensor(labels) or labels.shape != input_ids.shape:
+        raise ValueError("labels must be a tensor with the shape of input_ids (-100 = not masked)")
+    where = labels != -100
+    if not bool(where.any()):
+        raise ValueError("no masked position in the batch: the masked-LM loss is undefined")
+    seq = model.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+    logits = model.cls(seq[where])
+    return F.cross_entropy(logits, labels[where])
+
+
+def _head_states_of_chunks(model, tokenizer, cfg, ids, masked, seed, random_ids, batch=64):
+    import torch
+
+    sp = _special_ids(tokenizer)
+    if random_ids is None:
+        random_ids = np.unique(ids[:, 1:-1])
+    rng = np.random.default_rng(seed)
+    out = []
+    model.eval()
+    with torch.no_grad():
+        for s in range(0, len(ids), batch):
+            chunk = ids[s : s + batch]
+            if masked:
+                inp, lab = mask_tokens(chunk, sp["mask"], [sp["cls"], sp["sep"], sp["pad"]], random_ids, cfg.mask_prob, rng)
+                pos = torch.from_numpy(lab != -100)
+            else:
+                inp = chunk
+                pos = torch.ones(chunk.shape, dtype=torch.bool)
+                pos[:, 0] = pos[:, -1] = False
+            h = mlm_head_states(model, torch.from_numpy(inp), positions=pos)
+            out.append(h.numpy().astype(np.float32))
+    return np.concatenate(out)
+
+
+# ----------------------------------------------------------------------------------------------
+# training
+
+
+@functools.lru_cache(maxsize=1)
+def _tokenizer_cached():
+    from transformers import AutoTokenizer
+
+    from .models import embedded_model_path
+
+    return AutoTokenizer.from_pretrained(embedded_model_path(), local_files_only=True)
+
+
+def course_tokenizer():
+    """The bert-base-uncased WordPiece tokenizer of the embedded model (V = 30,522), without the model."""
+    return _tokenizer_cached()
+
+
+def _fingerprint(texts, tokenizer) -> str:
+    h = hashlib.sha256()
+    for t in texts:
+        h.update(hashlib.sha256(t.encode()).digest())
+    vocab = tokenizer.get_vocab()
+    h.update(json.dumps(sorted(vocab.items(), key=lambda kv: kv[1])).encode())
+    return h.hexdigest()[:20]
+
+
+def _cache_key(cfg: TrainConfig, fp: str) -> str:
+    blob = json.dumps({"cfg": cfg.to_dict(), "data": fp, "code": CODE_VERSION}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+def _lr_factor(cfg: TrainConfig, step: int) -> float:
+    """Multiplier of cfg.lr at (0-based) ``step``."""
+    f = 1.0 if cfg.warmup == 0 else min(1.0, (step + 1) / cfg.warmup)
+    if cfg.schedule == "linear":
+        f *= max(0.0, 1.0 - step / cfg.steps)
+    return f
+
+
+def _progress_enabled(progress) -> bool:
+    if progress is None:
+        return os.environ.get("COURSE_QUIET", "") not in ("1", "true", "yes")
+    return bool(progress)
+
+
+def train(
+    cfg: TrainConfig | None = None,
+    texts: Sequence[str] | None = None,
+    extra_loss: Callable | None = None,
+    cache: bool = True,
+    progress: bool | None = None,
+) -> TrainResult:
+    """Train a ``BertForMaskedLM`` for ``cfg.steps`` steps and return a ``TrainResult``.
+
+    cfg:        a ``TrainConfig`` (default ``TrainConfig()``).
+    texts:      list of documents (default ``helpers.data.wiki_sample()``); the last
+                ``cfg.heldout_frac`` of the token chunks are held out.
+    extra_loss: ``extra_loss(model) -> scalar tensor``, added to the MLM loss times
+                ``cfg.extra_loss_weight`` each step (e.g. Gao et al.'s cosine regulariser, notebook 08).
+                Requires ``cfg.extra_loss_name`` (it names the function in the cache key); a name
+                without a callable is refused too.
+    cache:      load/store the run under ``helpers.cache_dir()/training/``.
+    progress:   tqdm bar; ``None`` = on unless ``COURSE_QUIET=1`` (set by ``helpers.setup``).
+
+    The tokenizer is the embedded model's (bert-base-uncased WordPiece, V = 30,522).
+    Deterministic for a fixed config, texts and torch thread count.
+    """
+    import torch
+
+    if cfg is None:
+        cfg = TrainConfig()
+    if not isinstance(cfg, TrainConfig):
+        raise ValueError(f"cfg must be a helpers.training.TrainConfig, got {type(cfg).__name__}")
+    if extra_loss is not None and not callable(extra_loss):
+        raise ValueError("extra_loss must be a callable extra_loss(model) -> scalar tensor")
+    if extra_loss is not None and cfg.extra_loss_name is None:
+        raise ValueError("an extra_loss needs a name: set TrainConfig.extra_loss_name (it keys the cache)")
+    if extra_loss is None and cfg.extra_loss_name is not None:
+        raise ValueError(f"TrainConfig.extra_loss_name={cfg.extra_loss_name!r} but no extra_loss callable was passed")
+    if extra_loss is None and cfg.extra_loss_weight != 0:
+        raise ValueError("TrainConfig.extra_loss_weight is non-zero but no extra_loss was passed")
+
+    if texts is None:
+        from .data import wiki_sample
+
+        texts = wiki_sample()
+    texts = _check_texts(texts)
+    tokenizer = course_tokenizer()
+    sp = _special_ids(tokenizer)
+    V = len(tokenizer)
+
+    fp = _fingerprint(texts, tokenizer)
+    key = _cache_key(cfg, fp)
+    cdir = cache_dir() / "training" / key
+    if cache and (cdir / "done").exists():
+        try:
+            return _load_result(cdir, cfg, tokenizer, V, sp)
+        except Exception:  # a corrupt cache entry: retrain
+            pass
+
+    chunks = token_chunks(tokenizer, texts, cfg.max_len)
+    n_held = int(round(len(chunks) * cfg.heldout_frac))
+    if len(chunks) - n_held < 1:
+        raise ValueError("the texts are too short: no training chunk is left after the held-out split")
+    train_ids, held_ids = chunks[: len(chunks) - n_held], chunks[len(chunks) - n_held :]
+    counts = np.bincount(train_ids[:, 1:-1].ravel(), minlength=V)[:V].astype(np.int64)
+    random_ids = np.flatnonzero(counts) if cfg.random_from == "seen" else np.arange(V)
+    special_for_mask = [sp["cls"], sp["sep"], sp["pad"]]
+
+    model = build_model(cfg, V, sp["pad"])
+    model.train()
+    emb = model.bert.embeddings.word_embeddings.weight
+    snapshots = {0: emb.detach().numpy().astype(np.float32, copy=True)}
+
+    decay, no_decay = [], []
+    seen = set()
+    for n, p in model.named_parameters():
+        if id(p) in seen:
+            continue
+        seen.add(id(p))
+        (no_decay if (p.ndim < 2 or "LayerNorm" in n) else decay).append(p)
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    if cfg.optimizer == "adam":
+        opt = torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.999), eps=1e-8, foreach=True)
+    else:
+        opt = torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, foreach=True)
+
+    rng = np.random.default_rng(cfg.seed)
+    order = rng.permutation(len(train_ids))
+    pos = 0
+    losses = np.zeros(cfg.steps)
+    mlm_losses = np.zeros(cfg.steps)
+    bar = None
+    if _progress_enabled(progress):
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=cfg.steps, desc=f"training ({'tied' if cfg.tied else 'untied'}, {cfg.optimizer})", leave=False)
+    t0 = time.perf_counter()
+    for step in range(cfg.steps):
+        if pos + cfg.batch_size > len(order):
+            order = rng.permutation(len(train_ids))
+            pos = 0
+        idx = order[pos : pos + cfg.batch_size]
+        pos += cfg.batch_size
+        inp, lab = mask_tokens(train_ids[idx], sp["mask"], special_for_mask, random_ids, cfg.mask_prob, rng)
+        for g in opt.param_groups:
+            g["lr"] = cfg.lr * _lr_factor(cfg, step)
+        mlm = masked_lm_loss(model, torch.from_numpy(inp), torch.from_numpy(lab))
+        loss = mlm
+        if extra_loss is not None:
+            extra = extra_loss(model)
+            if not torch.is_tensor(extra) or extra.numel() != 1:
+                raise ValueError("extra_loss(model) must return a scalar tensor")
+            loss = mlm + cfg.extra_loss_weight * extra.reshape(())
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"the loss became {float(loss)} at step {step}: lower TrainConfig.lr")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        losses[step] = float(loss.detach())
+        mlm_losses[step] = float(mlm.detach())
+        if (step + 1) in cfg.snapshot_steps or step + 1 == cfg.steps:
+            snapshots[step + 1] = emb.detach().numpy().astype(np.float32, copy=True)
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{losses[step]:.2f}")
+    seconds = time.perf_counter() - t0
+    if bar is not None:
+        bar.close()
+    model.eval()
+
+    # held-out loss (fixed masking, no dropout) and decoder inputs at masked training positions
+    heldout_loss = float("nan")
+    if len(held_ids):
+        ev = held_ids[: cfg.eval_chunks]
+        erng = np.random.default_rng(10_000 + cfg.seed)
+        tot, n = 0.0, 0
+        with torch.no_grad():
+            for s in range(0, len(ev), 64):
+                inp, lab = mask_tokens(ev[s : s + 64], sp["mask"], special_for_mask, random_ids, cfg.mask_prob, erng)
+                m = int((lab != -100).sum())
+                tot += float(masked_lm_loss(model, torch.from_numpy(inp), torch.from_numpy(lab))) * m
+                n += m
+        heldout_loss = tot / n
+    srng = np.random.default_rng(20_000 + cfg.seed)
+    sample = np.sort(srng.choice(len(train_ids), size=min(cfg.head_state_chunks, len(train_ids)), replace=False))
+    head_states = _head_states_of_chunks(model, tokenizer, cfg, train_ids[sample], True, 30_000 + cfg.seed, random_ids)
+
+    unseen = counts == 0
+    unseen[[sp["cls"], sp["sep"], sp["mask"]]] = False
+    res = TrainResult(
+        model=model, tokenizer=tokenizer, config=cfg, losses=losses, mlm_losses=mlm_losses,
+        heldout_loss=heldout_loss, counts=counts, unseen=unseen, snapshots=snapshots,
+        initial_embeddings=snapshots[0], head_states=head_states, from_cache=False, seconds=seconds,
+        _special={"random_ids": random_ids},
+    )
+    if cache:
+        _save_result(cdir, res)
+    return res
+
+
+def _save_result(final_dir, res: TrainResult) -> None:
+    """Write the run to a temporary directory, then rename it into place (safe if two processes race)."""
+    import shutil
+    import torch
+
+    final_dir.parent.mkdir(parents=True, exist_ok=True)
+    cdir = final_dir.parent / f".{final_dir.name}.tmp-{os.getpid()}"
+    shutil.rmtree(cdir, ignore_errors=True)
+    cdir.mkdir()
+    torch.save(res.model.state_dict(), cdir / "model.pt")
+    snaps = {f"snap_{k}": v for k, v in res.snapshots.items()}
+    np.savez(
+        cdir / "arrays.npz", losses=res.losses, mlm_losses=res.mlm_losses, counts=res.counts, unseen=res.unseen,
+        head_states=res.head_states, random_ids=res._special["random_ids"], **snaps,
+    )
+    (cdir / "meta.json").write_text(json.dumps({"config": res.config.to_dict(), "heldout_loss": res.heldout_loss, "seconds": res.seconds}))
+    (cdir / "done").write_text("ok")
+    if (final_dir / "done").exists():  # another process finished the same run first
+        shutil.rmtree(cdir, ignore_errors=True)
+        return
+    shutil.rmtree(final_dir, ignore_errors=True)  # a stale, unfinished entry
+    try:
+        os.replace(cdir, final_dir)
+    except OSError:
+        shutil.rmtree(cdir, ignore_errors=True)
+
+
+def _load_result(cdir, cfg, tokenizer, V, sp) -> TrainResult:
+    import torch
+
+    meta = json.loads((cdir / "meta.json").read_text())
+    arr = np.load(cdir / "arrays.npz")
+    model = build_model(cfg, V, sp["pad"])
+    model.load_state_dict(torch.load(cdir / "model.pt", weights_only=True))
+    model.eval()
+    snaps = {int(k[5:]): arr[k] for k in arr.files if k.startswith("snap_")}
+    snaps = dict(sorted(snaps.items()))
+    return TrainResult(
+        model=model, tokenizer=tokenizer, config=cfg, losses=arr["losses"], mlm_losses=arr["mlm_losses"],
+        heldout_loss=float(meta["heldout_loss"]), counts=arr["counts"], unseen=arr["unseen"], snapshots=snaps,
+        initial_embeddings=snaps[0], head_states=arr["head_states"], from_cache=True, seconds=float(meta["seconds"]),
+        _special={"random_ids": arr["random_ids"]},
+    )
