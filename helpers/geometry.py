@@ -23,6 +23,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ._checks import as_matrix
+
 __all__ = [
     "random_pair_cosine",
     "knn_stats",
@@ -38,24 +40,8 @@ __all__ = [
 # validation
 # ----------------------------------------------------------------------------------------------
 def _matrix(X, name: str = "X", min_rows: int = 2) -> np.ndarray:
-    """Return ``X`` as a 2-D float array or raise a readable ``ValueError``."""
-    try:
-        A = np.asarray(X)
-    except Exception:  # pragma: no cover - exotic inputs
-        raise ValueError(f"{name} must be a 2-D numeric array of shape (n, d)") from None
-    if A.dtype == object or not (np.issubdtype(A.dtype, np.number) or A.dtype == bool):
-        raise ValueError(f"{name} must be a 2-D numeric array of shape (n, d), got dtype {A.dtype}")
-    if A.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array of shape (n, d); got {A.ndim} dimension(s) {A.shape}")
-    if A.shape[1] < 1:
-        raise ValueError(f"{name} has no columns: need at least one dimension")
-    if A.shape[0] < min_rows:
-        raise ValueError(f"{name} has {A.shape[0]} row(s); this measurement needs at least {min_rows}")
-    if not np.issubdtype(A.dtype, np.floating):
-        A = A.astype(np.float64)
-    if not np.isfinite(A).all():
-        raise ValueError(f"{name} contains NaN or infinite values; clean or drop those rows first")
-    return A
+    """``X`` as a 2-D float array (float32 kept) or a readable ``ValueError``."""
+    return as_matrix(X, name, min_rows)
 
 
 def _positive_int(v, name: str) -> int:

@@ -29,6 +29,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from ._checks import as_matrix
+
 __all__ = [
     "cosine_regulariser",
     "principal_components",
@@ -54,19 +56,7 @@ __all__ = [
 # --------------------------------------------------------------------------------------------------
 def _check_matrix(X, name: str = "X", min_rows: int = 1) -> np.ndarray:
     """X as a finite float64 2-D array with at least ``min_rows`` rows, or a ValueError."""
-    try:
-        A = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a numeric 2-D array of shape (n, d)") from None
-    if A.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array of shape (n, d); got {A.ndim} dimension(s)")
-    if A.shape[1] < 1:
-        raise ValueError(f"{name} has no columns: need d >= 1")
-    if A.shape[0] < min_rows:
-        raise ValueError(f"{name} has {A.shape[0]} row(s); this needs at least {min_rows}")
-    if not np.isfinite(A).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return A
+    return as_matrix(X, name, min_rows, dtype=np.float64)
 
 
 class _one_thread:

@@ -24,6 +24,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._checks import as_matrix
+
 __all__ = [
     "layer_norm",
     "toy_hidden_states",
@@ -39,17 +41,7 @@ __all__ = [
 
 # --------------------------------------------------------------------------- validation helpers
 def _matrix(X, name: str) -> np.ndarray:
-    try:
-        A = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a numeric array") from None
-    if A.ndim != 2:
-        raise ValueError(f"{name} must be a 2-d array of shape (n, d), got {A.ndim} dimension(s)")
-    if A.shape[0] == 0 or A.shape[1] == 0:
-        raise ValueError(f"{name} is empty: it needs at least one row and one column")
-    if not np.all(np.isfinite(A)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return A
+    return as_matrix(X, name, dtype=np.float64)
 
 
 def _vector(x, name: str, size: int | None = None) -> np.ndarray:

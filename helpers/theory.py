@@ -50,6 +50,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._checks import as_matrix
+
 __all__ = [
     "HullCertificate",
     "hull_certificate",
@@ -73,26 +75,7 @@ _BLOCK = 4096
 # validation and blocked float64 products
 # --------------------------------------------------------------------------------------------
 def _check_matrix(H, name: str = "H") -> np.ndarray:
-    try:
-        A = np.asarray(H)
-    except Exception as exc:  # pragma: no cover - exotic inputs
-        raise ValueError(f"{name} must be a 2-D numeric array of shape (n, d): {exc}") from None
-    if A.dtype == object or not (np.issubdtype(A.dtype, np.number) or A.dtype == bool):
-        raise ValueError(f"{name} must be a numeric array, got dtype {A.dtype}.")
-    if np.iscomplexobj(A):
-        raise ValueError(f"{name} must be real, got a complex array.")
-    if A.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array of shape (n, d), got {A.ndim} dimension(s).")
-    n, d = A.shape
-    if n == 0:
-        raise ValueError(f"{name} has no rows: the convex hull of zero points is empty.")
-    if d == 0:
-        raise ValueError(f"{name} has zero columns: the points must live in a space of dimension >= 1.")
-    if not np.issubdtype(A.dtype, np.floating):
-        A = A.astype(np.float64)
-    if not np.isfinite(A).all():
-        raise ValueError(f"{name} contains NaN or infinite values; clean them before asking about its hull.")
-    return A
+    return as_matrix(H, name)
 
 
 def _check_tol(tol) -> float:
