@@ -60,7 +60,7 @@ def copy_mathjax(dest: Path) -> str:
     target = dest / "mathjax"
     if not target.exists():
         shutil.copytree(src, target)
-    return "mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"
+    return "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"  # the config this wheel ships
 
 
 def fix_links(body: str) -> str:
