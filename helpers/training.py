@@ -68,6 +68,7 @@ __all__ = [
     "mlm_head_states",
     "build_model",
     "course_tokenizer",
+    "lab_config",
 ]
 
 #: Bump when a change to this module changes what a cached run would contain.
@@ -168,6 +169,18 @@ class TrainConfig:
         d = dataclasses.asdict(self)
         d["snapshot_steps"] = list(self.snapshot_steps)
         return d
+
+
+def lab_config(full: bool = False, seed: int = 0) -> TrainConfig:
+    """The tiny-BERT run of the lab (notebook 05), which notebooks 08, 09 and the solutions reuse.
+
+    200 Adam steps with snapshots at 0, 10, 25, 50, 100, 200 (``full=True``: 1,000 steps, with
+    snapshots up to 1,000). Building the config here, once, means every notebook that asks for the
+    lab's run hits the same on-disk cache entry instead of silently training a near-copy.
+    """
+    if full:
+        return TrainConfig(steps=1000, seed=seed, snapshot_steps=(0, 10, 25, 50, 100, 200, 500, 1000))
+    return TrainConfig(steps=200, seed=seed, snapshot_steps=(0, 10, 25, 50, 100, 200))
 
 
 @dataclass

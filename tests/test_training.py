@@ -182,3 +182,14 @@ def test_bad_texts_raise_value_error():
             T.train(tiny(), texts=texts, cache=False)
     with pytest.raises(ValueError):
         T.train({"steps": 3}, texts=TEXTS)
+
+
+def test_lab_config_is_the_shared_lab_run():
+    from helpers.training import TrainConfig, lab_config
+
+    cfg = lab_config()
+    assert isinstance(cfg, TrainConfig) and cfg.steps == 200 and cfg.tied and cfg.optimizer == "adam"
+    assert cfg.snapshot_steps == (0, 10, 25, 50, 100, 200)
+    assert lab_config() == cfg and hash(lab_config()) == hash(cfg)  # same cache key every time
+    full = lab_config(full=True, seed=3)
+    assert full.steps == 1000 and full.seed == 3 and full.steps in full.snapshot_steps
