@@ -72,10 +72,7 @@ def setup(seed: int = 0, offline: bool = True, threads: int = 2) -> None:
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     warnings.filterwarnings("ignore", category=UserWarning, module="transformers")
-    try:
-        import transformers
+    import transformers
 
-        transformers.logging.set_verbosity_error()
-        transformers.logging.disable_progress_bar()
-    except Exception:  # pragma: no cover - transformers is a hard dependency
-        pass
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()

@@ -31,3 +31,17 @@ def as_matrix(X, name: str = "X", min_rows: int = 1, dtype=None) -> np.ndarray:
     if not np.isfinite(A).all():
         raise ValueError(f"{name} contains NaN or infinite values; clean or drop those rows first")
     return A
+
+
+def as_int(v, name: str, lo: int = 1, hi: int | None = None) -> int:
+    """Return ``v`` as an ``int`` in ``[lo, hi]`` (``hi=None``: no upper bound), or raise ``ValueError``.
+
+    Booleans and floats are refused: a count or a size must be a whole number.
+    """
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer; got {v!r}")
+    v = int(v)
+    if v < lo or (hi is not None and v > hi):
+        rng = f">= {lo}" if hi is None else f"between {lo} and {hi}"
+        raise ValueError(f"{name} must be {rng}; got {v}")
+    return v

@@ -23,7 +23,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ._checks import as_matrix
+from ._checks import as_int, as_matrix
 
 __all__ = [
     "random_pair_cosine",
@@ -44,17 +44,11 @@ def _matrix(X, name: str = "X", min_rows: int = 2) -> np.ndarray:
     return as_matrix(X, name, min_rows)
 
 
-def _positive_int(v, name: str) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-        raise ValueError(f"{name} must be a positive integer, got {v!r}")
-    return int(v)
-
-
 def _ks(k) -> tuple[int, ...]:
     ks = (k,) if isinstance(k, (int, np.integer)) and not isinstance(k, bool) else tuple(k)
     if not ks:
         raise ValueError("k must be a positive integer or a non-empty sequence of them")
-    return tuple(_positive_int(v, "every k") for v in ks)
+    return tuple(as_int(v, "every k") for v in ks)
 
 
 def _unit_rows(X: np.ndarray) -> np.ndarray:
@@ -90,7 +84,7 @@ def random_pair_cosine(X, n_pairs: int | None = 100_000, seed=0) -> float:
         U = _unit_rows(X.astype(np.float64))
         s = U.sum(axis=0)
         return float((s @ s - n) / (n * (n - 1)))
-    n_pairs = _positive_int(n_pairs, "n_pairs")
+    n_pairs = as_int(n_pairs, "n_pairs")
     i, j = _pairs(n, n_pairs, seed)
     out = np.empty(n_pairs)
     for a in range(0, n_pairs, 65_536):  # bounded memory for huge n_pairs
@@ -181,7 +175,7 @@ def rogue_dimensions(X, top: int | None = 10) -> pd.DataFrame:
     """
     X = _matrix(X)
     if top is not None:
-        top = _positive_int(top, "top")
+        top = as_int(top, "top")
     U = _unit_rows(X.astype(np.float64))
     n = U.shape[0]
     cc = (U.sum(axis=0) ** 2 - (U**2).sum(axis=0)) / (n * (n - 1))
@@ -267,7 +261,7 @@ def knn_stats(X, k: int | Sequence[int] = (3, 5, 7), query=None, chunk: int | No
     extra = max(0, int(extra))
     cand = min(kmax + extra, n - 1)
     if chunk is not None:
-        chunk = _positive_int(chunk, "chunk")
+        chunk = as_int(chunk, "chunk")
 
     X32 = np.ascontiguousarray(X, dtype=np.float32)
     X64 = X.astype(np.float64, copy=False)
@@ -387,7 +381,7 @@ def frequency_bucket_table(
     if max(ks) + 1 > V:
         raise ValueError(f"X has {V} rows: k = {max(ks)} nearest neighbours need at least {max(ks) + 1}")
     if max_queries is not None:
-        max_queries = _positive_int(max_queries, "max_queries")
+        max_queries = as_int(max_queries, "max_queries")
     buckets = list(buckets)
     if not buckets:
         raise ValueError("buckets is empty")

@@ -29,7 +29,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from ._checks import as_matrix
+from ._checks import as_int, as_matrix
 
 __all__ = [
     "cosine_regulariser",
@@ -78,16 +78,6 @@ class _one_thread:
 
         torch.set_num_threads(self._n)
         return False
-
-
-def _check_int(v, name: str, lo: int, hi: int | None = None) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer; got {v!r}")
-    v = int(v)
-    if v < lo or (hi is not None and v > hi):
-        rng = f">= {lo}" if hi is None else f"between {lo} and {hi}"
-        raise ValueError(f"{name} must be {rng}; got {v}")
-    return v
 
 
 # --------------------------------------------------------------------------------------------------
@@ -148,7 +138,7 @@ def principal_components(X, k: int | None = None):
     """
     A = _check_matrix(X, "X", min_rows=2)
     d = A.shape[1]
-    k = d if k is None else _check_int(k, "k", 1, d)
+    k = d if k is None else as_int(k, "k", 1, d)
     mu = A.mean(axis=0)
     C = np.cov(A - mu, rowvar=False, bias=False).reshape(d, d)
     lam, vec = np.linalg.eigh(C)
@@ -167,7 +157,7 @@ def all_but_the_top(X, D: int | None = None) -> np.ndarray:
     d = A.shape[1]
     if D is None:
         D = max(1, int(round(d / 100)))
-    D = _check_int(D, "D", 1, d - 1 if d > 1 else 1)
+    D = as_int(D, "D", 1, d - 1 if d > 1 else 1)
     mu, U, _ = principal_components(A, D)
     Z = A - mu
     Z -= (Z @ U.T) @ U
@@ -199,7 +189,7 @@ def fit_whitening(X, k: int | None = None, rtol: float = 1e-10) -> Whitening:
     """
     A = _check_matrix(X, "X", min_rows=2)
     n, d = A.shape
-    k = d if k is None else _check_int(k, "k", 1, d)
+    k = d if k is None else as_int(k, "k", 1, d)
     if n < k + 1:
         raise ValueError(f"too few rows to estimate a covariance: whitening to {k} dimensions needs at least {k + 1} rows, got {n}")
     mu, U, lam = principal_components(A, k)
@@ -225,8 +215,9 @@ def standardize(X) -> np.ndarray:
     """
     A = _check_matrix(X, "X", min_rows=2)
     sd = A.std(axis=0, ddof=1)
-    if (sd <= 1e-12 * max(float(np.abs(A).max()), 1e-300)).any():
-        raise ValueError(f"X has {int((sd <= 1e-12 * max(float(np.abs(A).max()), 1e-300)).sum())} constant column(s): their z-score is undefined")
+    constant = sd <= 1e-12 * max(float(np.abs(A).max()), 1e-300)
+    if constant.any():
+        raise ValueError(f"X has {int(constant.sum())} constant column(s): their z-score is undefined")
     return ((A - A.mean(axis=0)) / sd).astype(np.float32)
 
 
@@ -341,8 +332,8 @@ def weighted_removal(X, vocab, train_pairs, D: int = 10, steps: int = 300, lr: f
 
     A = _check_matrix(X, "X", min_rows=3)
     d = A.shape[1]
-    D = _check_int(D, "D", 1, d)
-    steps = _check_int(steps, "steps", 0)
+    D = as_int(D, "D", 1, d)
+    steps = as_int(steps, "steps", 0)
     if not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)):
         raise ValueError("lr must be a positive number")
     ia, ib, sc, _ = similarity_pairs(vocab, train_pairs, n_rows=A.shape[0])
@@ -517,10 +508,10 @@ def fit_flow(X, n_layers: int = 4, hidden: int = 128, steps: int = 300, batch_si
     n, d = A.shape
     if d < 2:
         raise ValueError("a coupling flow needs at least 2 dimensions")
-    n_layers = _check_int(n_layers, "n_layers", 1)
-    hidden = _check_int(hidden, "hidden", 1)
-    steps = _check_int(steps, "steps", 0)
-    batch_size = _check_int(batch_size, "batch_size", 2)
+    n_layers = as_int(n_layers, "n_layers", 1)
+    hidden = as_int(hidden, "hidden", 1)
+    steps = as_int(steps, "steps", 0)
+    batch_size = as_int(batch_size, "batch_size", 2)
     gen = torch.Generator().manual_seed(int(seed))
     torch.manual_seed(int(seed))  # nn.Linear's default initialisation
     net = _build_flow(d, n_layers, hidden, gen)
@@ -637,8 +628,8 @@ def simcse(model, tokenizer, sentences, steps: int = 60, batch_size: int = 32, t
         raise ValueError("sentences must be a list of at least 2 strings")
     if not all(isinstance(s, str) and s.strip() for s in sentences):
         raise ValueError("every sentence must be a non-empty string")
-    steps = _check_int(steps, "steps", 0)
-    batch_size = _check_int(batch_size, "batch_size", 2)
+    steps = as_int(steps, "steps", 0)
+    batch_size = as_int(batch_size, "batch_size", 2)
     if pooling not in ("mean", "cls"):
         raise ValueError(f"pooling must be 'mean' or 'cls'; got {pooling!r}")
     if not (temperature > 0 and math.isfinite(temperature)):

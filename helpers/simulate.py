@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._checks import as_matrix
+from ._checks import as_int, as_matrix
 
 __all__ = [
     "layer_norm",
@@ -58,12 +58,6 @@ def _vector(x, name: str, size: int | None = None) -> np.ndarray:
     if not np.all(np.isfinite(v)):
         raise ValueError(f"{name} contains NaN or infinite values")
     return v
-
-
-def _positive_int(x, name: str, minimum: int = 1) -> int:
-    if isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {x!r}")
-    return int(x)
 
 
 def _nonneg_float(x, name: str, positive: bool = False) -> float:
@@ -104,8 +98,8 @@ def toy_hidden_states(n: int, d: int, bias_mean: float = 0.3, bias_scale: float 
     biases b ~ N(bias_mean, bias_scale^2). With ``bias_mean != 0`` the hyperplane the outputs lie on
     is (with high probability) far from the origin, so the convex hull of H misses the origin.
     """
-    n = _positive_int(n, "n")
-    d = _positive_int(d, "d", 2)
+    n = as_int(n, "n")
+    d = as_int(d, "d", 2)
     bias_mean = float(bias_mean)
     bias_scale = _nonneg_float(bias_scale, "bias_scale")
     lo, hi = (float(v) for v in gain_range)
@@ -121,7 +115,7 @@ def toy_hidden_states(n: int, d: int, bias_mean: float = 0.3, bias_scale: float 
 # --------------------------------------------------------------------------- a Zipfian language
 def zipf_frequencies(V: int, s: float = 1.0) -> np.ndarray:
     """Zipf's law: probabilities proportional to ``1 / rank**s`` for ranks 1..V, shape (V,)."""
-    V = _positive_int(V, "V", 2)
+    V = as_int(V, "V", 2)
     s = _nonneg_float(s, "s")
     p = 1.0 / np.arange(1, V + 1, dtype=np.float64) ** s
     return p / p.sum()
@@ -175,10 +169,10 @@ def train_softmax_embeddings(H, y, V: int, steps: int = 300, lr: float = 1.0,
         raise ValueError(f"y must be a 1-d array with one target per row of H ({H.shape[0]}), got shape {y.shape}")
     if not np.issubdtype(y.dtype, np.integer):
         raise ValueError("y must hold integer word ids")
-    V = _positive_int(V, "V", 2)
+    V = as_int(V, "V", 2)
     if y.min() < 0 or y.max() >= V:
         raise ValueError(f"word ids in y must lie in 0..{V - 1}")
-    steps = _positive_int(steps, "steps")
+    steps = as_int(steps, "steps")
     lr = _nonneg_float(lr, "lr", positive=True)
     weight_decay = _nonneg_float(weight_decay, "weight_decay")
     init_scale = _nonneg_float(init_scale, "init_scale")
@@ -225,7 +219,7 @@ def frequency_buckets(counts, n_buckets: int = 8) -> np.ndarray:
     counts = _vector(counts, "counts")
     if np.any(counts < 0):
         raise ValueError("counts must be non-negative")
-    n_buckets = _positive_int(n_buckets, "n_buckets")
+    n_buckets = as_int(n_buckets, "n_buckets")
     if n_buckets > counts.size:
         raise ValueError(f"n_buckets ({n_buckets}) cannot exceed the number of words ({counts.size})")
     order = np.lexsort((np.arange(counts.size), -counts))  # most frequent first

@@ -57,6 +57,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from . import cache_dir
+from .data import _tokenizer_key
 
 __all__ = [
     "TrainConfig",
@@ -450,8 +451,7 @@ def _fingerprint(texts, tokenizer) -> str:
     h = hashlib.sha256()
     for t in texts:
         h.update(hashlib.sha256(t.encode()).digest())
-    vocab = tokenizer.get_vocab()
-    h.update(json.dumps(sorted(vocab.items(), key=lambda kv: kv[1])).encode())
+    h.update(_tokenizer_key(tokenizer).encode())
     return h.hexdigest()[:20]
 
 

@@ -29,3 +29,17 @@ def test_bad_input(bad, msg):
 def test_min_rows_names_the_need():
     with pytest.raises(ValueError, match="needs at least 4"):
         as_matrix(np.ones((3, 2)), min_rows=4)
+
+
+def test_as_int():
+    from helpers._checks import as_int
+
+    assert as_int(np.int64(3), "n") == 3 and type(as_int(np.int64(3), "n")) is int
+    assert as_int(0, "steps", 0) == 0
+    for bad in (True, 2.0, "3", None):
+        with pytest.raises(ValueError, match="integer"):
+            as_int(bad, "n")
+    with pytest.raises(ValueError, match=">= 2"):
+        as_int(1, "V", 2)
+    with pytest.raises(ValueError, match="between 1 and 4"):
+        as_int(5, "k", 1, 4)
