@@ -1,4 +1,4 @@
-"""Train a tiny BERT masked language model on CPU (notebook 05; reused by notebook 08).
+"""Train a tiny BERT masked (or causal) language model on CPU (notebook 05; reused by 08 and 09).
 
 No offline *pretrained* model shows the representation degeneration of Gao et al. (ICLR 2019): the
 embedded all-MiniLM-L6-v2 was distilled and never trained through a tied vocabulary softmax. So the
@@ -17,6 +17,11 @@ Main entry points
     token counts of the training text, embedding snapshots, the initial embeddings, and the MLM-head
     hidden states at masked positions of a fixed sample (``head_states``); ``head_hidden_states(...)``
     computes them for any text.
+
+Notebook 09 varies the suspects of the cone one at a time: ``objective`` ("mlm" | "clm": the same
+architecture and initialisation with a causal mask and a next-token loss), ``optimizer`` ("adam" |
+"coupled_adam" | "sgd" | "sign", see ``helpers.optim``), ``tied`` and ``output_bias``. The default
+config reproduces the runs made before these options existed bit for bit.
 
 Lower-level pieces (tested in ``tests/test_training.py``):
 ``token_chunks`` (text -> fixed-length [CLS] ... [SEP] chunks), ``mask_tokens`` (BERT's 80/10/10
@@ -66,6 +71,8 @@ __all__ = [
     "token_chunks",
     "mask_tokens",
     "masked_lm_loss",
+    "causal_lm_loss",
+    "clm_positions",
     "mlm_head_states",
     "build_model",
     "course_tokenizer",
@@ -73,7 +80,11 @@ __all__ = [
 ]
 
 #: Bump when a change to this module changes what a cached run would contain.
-CODE_VERSION = 1
+CODE_VERSION = 2
+#: ``TrainConfig.optimizer`` values: AdamW, Coupled Adam (``helpers.optim``), SGD, sign descent / Signum.
+OPTIMIZERS = ("adam", "coupled_adam", "sgd", "sign")
+#: ``TrainConfig.objective`` values: masked LM (BERT) or causal, next-token LM (same architecture, causal mask).
+OBJECTIVES = ("mlm", "clm")
 
 
 @dataclass(frozen=True)
@@ -84,8 +95,15 @@ class TrainConfig:
     matrix = input embedding matrix, the same ``Parameter``; ``False`` gives a separate output matrix).
     Data: ``max_len`` (chunk length incl. [CLS]/[SEP]), ``heldout_frac`` (last chunks held out).
     Masking: ``mask_prob`` (0.15), ``random_from`` (``"seen"`` | ``"vocab"``, see module doc).
+    Objective: ``objective`` -- ``"mlm"`` (``BertForMaskedLM``, BERT's masking) or ``"clm"``
+    (``BertLMHeadModel`` with ``is_decoder=True``: the same layers, head and initialisation, a causal
+    attention mask, next-token loss on a random ``mask_prob`` share of the positions, so both
+    objectives see the same number of targets per step). ``output_bias``: the head's per-word bias
+    (``False`` removes it: logits = h W^T).
     Optimisation: ``steps`` (the budget -- never wall-clock time), ``batch_size``, ``optimizer``
-    (``"adam"`` = AdamW, or ``"sgd"``), ``lr``, ``momentum`` (SGD only), ``warmup`` (linear warm-up
+    (``"adam"`` = AdamW, ``"coupled_adam"`` = ``helpers.optim.CoupledAdam`` with the input and output
+    word matrices coupled, ``"sgd"``, ``"sign"`` = ``helpers.optim.SignDescent``), ``lr``,
+    ``momentum`` (SGD's momentum; Signum's for ``"sign"``), ``warmup`` (linear warm-up
     steps), ``schedule`` (``"constant"`` after warm-up, or ``"linear"`` decay to 0 at ``steps``),
     ``weight_decay``, ``grad_clip`` (max global grad norm, 0 = off), ``seed``.
     Recording: ``snapshot_steps`` (embedding matrix saved after these many steps; 0 = initial;
@@ -120,6 +138,8 @@ class TrainConfig:
     eval_chunks: int = 256
     extra_loss_name: str | None = None
     extra_loss_weight: float = 0.0
+    objective: str = "mlm"
+    output_bias: bool = True
 
     def __post_init__(self):
         def need(cond, msg):
@@ -148,7 +168,9 @@ class TrainConfig:
         need(is_num(self.grad_clip) and self.grad_clip >= 0, f"TrainConfig.grad_clip must be >= 0 (0 = off), got {self.grad_clip!r}")
         need(is_num(self.extra_loss_weight), f"TrainConfig.extra_loss_weight must be a finite number, got {self.extra_loss_weight!r}")
         need(isinstance(self.tied, bool), f"TrainConfig.tied must be True or False, got {self.tied!r}")
-        need(self.optimizer in ("adam", "sgd"), f"TrainConfig.optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
+        need(self.optimizer in OPTIMIZERS, f"TrainConfig.optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        need(self.objective in OBJECTIVES, f"TrainConfig.objective must be one of {OBJECTIVES}, got {self.objective!r}")
+        need(isinstance(self.output_bias, bool), f"TrainConfig.output_bias must be True or False, got {self.output_bias!r}")
         need(self.schedule in ("constant", "linear"), f"TrainConfig.schedule must be 'constant' or 'linear', got {self.schedule!r}")
         need(self.random_from in ("seen", "vocab"), f"TrainConfig.random_from must be 'seen' or 'vocab', got {self.random_from!r}")
         need(
@@ -206,6 +228,16 @@ class TrainResult:
                         seed, computed with the final model in eval mode.
     from_cache:         True if loaded from disk.
     seconds:            wall-clock seconds of the training (informational only; never print it).
+    output_snapshots:   {step: (V, d) float32 output (decoder) matrix} at the same steps as
+                        ``snapshots`` (the same arrays when tied).
+    heldout_unigram_loss: loss of the add-one unigram model (counts from the training text) on
+                        exactly the held-out targets of ``heldout_loss`` -- the trivial baseline.
+    heldout_targets:    number of held-out targets ``heldout_loss`` averages over.
+
+    For ``objective="clm"``: ``mlm_losses``/``heldout_loss`` hold the next-token loss (the attribute
+    names are kept for compatibility), the held-out loss is over *every* next-token position of the
+    held-out chunks, and ``head_states`` are the decoder inputs at a fixed random ``mask_prob`` share
+    of the predicting positions (no input is masked).
     """
 
     model: object
@@ -222,6 +254,9 @@ class TrainResult:
     from_cache: bool = False
     seconds: float = float("nan")
     _special: dict = field(default_factory=dict, repr=False)
+    output_snapshots: dict = field(default_factory=dict, repr=False)
+    heldout_unigram_loss: float = float("nan")
+    heldout_targets: int = 0
 
     @property
     def embeddings(self) -> np.ndarray:
@@ -233,13 +268,51 @@ class TrainResult:
         """(V, d) float32 output (decoder) matrix; the same values as ``embeddings`` when tied."""
         return self.model.cls.predictions.decoder.weight.detach().numpy().astype(np.float32, copy=True)
 
+    @property
+    def initial_output_embeddings(self) -> np.ndarray:
+        """(V, d) float32 output matrix at initialisation (``initial_embeddings`` when tied)."""
+        return self.output_snapshots.get(0, self.initial_embeddings)
+
+    @property
+    def output_bias(self) -> np.ndarray | None:
+        """(V,) float32 per-word output bias of the head, or ``None`` when ``config.output_bias`` is False."""
+        b = self.model.cls.predictions.decoder.bias
+        return None if b is None else b.detach().numpy().astype(np.float32, copy=True)
+
+    def layer_states(self, texts: Sequence[str], max_chunks: int = 64) -> list:
+        """Hidden states of every layer for the (unmasked) chunks of ``texts``: a list of (n, d) float32.
+
+        Entry 0 is the embedding layer's output, entry ``l`` the output of Transformer layer ``l``, and
+        the last entry the head's transform (the decoder inputs). Rows are the non-special positions
+        of the first ``max_chunks`` chunks, in order. For Ethayarajh-style per-layer anisotropy.
+        """
+        import torch
+
+        if isinstance(texts, str):
+            texts = [texts]
+        if not isinstance(max_chunks, (int, np.integer)) or isinstance(max_chunks, bool) or max_chunks < 1:
+            raise ValueError(f"max_chunks must be a positive integer, got {max_chunks!r}")
+        ids = token_chunks(self.tokenizer, texts, self.config.max_len)[:max_chunks]
+        outs = None
+        self.model.eval()
+        with torch.no_grad():
+            for s in range(0, len(ids), 64):
+                x = torch.from_numpy(ids[s : s + 64])
+                o = self.model.bert(input_ids=x, output_hidden_states=True, use_cache=False)
+                hs = list(o.hidden_states) + [self.model.cls.predictions.transform(o.last_hidden_state)]
+                hs = [h[:, 1:-1].reshape(-1, h.shape[-1]).numpy().astype(np.float32) for h in hs]
+                outs = [[h] for h in hs] if outs is None else [a + [h] for a, h in zip(outs, hs)]
+        return [np.concatenate(a) for a in outs]
+
     def head_hidden_states(self, texts: Sequence[str], masked: bool = True, seed: int = 0) -> np.ndarray:
         """MLM-head hidden states (decoder inputs) of the final model for ``texts``, (n, d) float32.
 
         The texts are chunked as in training. ``masked=True`` applies the training masking (seeded by
         ``seed``) and returns the states at masked positions -- the positions the loss, and hence the
         gradient of every output embedding, comes from. ``masked=False`` returns every non-special
-        position of the unmasked text.
+        position of the unmasked text. For a causal LM (``objective="clm"``) nothing is masked:
+        ``masked=True`` returns a random ``mask_prob`` share of the predicting positions (as in
+        training), ``masked=False`` all of them ([CLS] .. the last word).
         """
         if isinstance(texts, str):
             texts = [texts]
@@ -344,13 +417,17 @@ def mask_tokens(
 
 
 def build_model(cfg: TrainConfig, vocab_size: int, pad_id: int = 0):
-    """A freshly initialised ``BertForMaskedLM`` for ``cfg`` (seeded by ``cfg.seed``).
+    """A freshly initialised model for ``cfg`` (seeded by ``cfg.seed``).
 
+    ``objective="mlm"``: ``BertForMaskedLM``. ``objective="clm"``: ``BertLMHeadModel`` with
+    ``is_decoder=True`` -- the same modules created in the same order, hence the *same initial
+    parameters* for the same seed; only the attention mask (causal) and the loss differ.
     ``cfg.tied`` sets ``config.tie_word_embeddings``: with True the decoder weight *is* the input
     embedding ``Parameter`` (transformers ties them in ``post_init``); with False they are separate.
+    ``cfg.output_bias=False`` removes the head's per-word bias (the decoder computes h W^T).
     """
     import torch
-    from transformers import BertConfig, BertForMaskedLM
+    from transformers import BertConfig, BertForMaskedLM, BertLMHeadModel
 
     bc = BertConfig(
         vocab_size=int(vocab_size),
@@ -364,9 +441,13 @@ def build_model(cfg: TrainConfig, vocab_size: int, pad_id: int = 0):
         type_vocab_size=1,
         pad_token_id=pad_id,
         tie_word_embeddings=cfg.tied,
+        is_decoder=cfg.objective == "clm",
     )
     torch.manual_seed(cfg.seed)
-    model = BertForMaskedLM(bc)
+    model = BertForMaskedLM(bc) if cfg.objective == "mlm" else BertLMHeadModel(bc)
+    if not cfg.output_bias:
+        model.cls.predictions.decoder.bias = None
+        model.cls.predictions.bias = None
     same = model.cls.predictions.decoder.weight is model.bert.embeddings.word_embeddings.weight
     if same != cfg.tied:  # pragma: no cover - guards against a change in transformers' tying
         raise RuntimeError(f"transformers did not honour tie_word_embeddings={cfg.tied}")
@@ -379,10 +460,59 @@ def mlm_head_states(model, input_ids, attention_mask=None, positions=None):
     ``positions``: a (B, T) bool tensor; if given, returns the (M, d) rows at those positions, else
     the full (B, T, d) tensor. Gradients flow (wrap in ``torch.no_grad()`` to evaluate).
     """
-    seq = model.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+    kw = {"use_cache": False} if getattr(model.config, "is_decoder", False) else {}
+    seq = model.bert(input_ids=input_ids, attention_mask=attention_mask, **kw).last_hidden_state
     if positions is not None:
         seq = seq[positions]
     return model.cls.predictions.transform(seq)
+
+
+def clm_positions(input_ids: np.ndarray, frac: float = 1.0, rng: np.random.Generator | None = None) -> np.ndarray:
+    """Predicting positions of a causal LM on ``[CLS] w1 .. wn [SEP]`` chunks: (B, T) bool.
+
+    Position t predicts token t + 1; the targets are the text tokens w1 .. wn, so the predicting
+    positions are 0 .. T - 3 ([CLS] predicts w1; nothing predicts [CLS], and [SEP] is never a target).
+    ``frac < 1`` keeps each of them with probability ``frac`` (drawn from ``rng``; at least one per
+    batch), so the loss sees as many targets as BERT's masking would (``mask_prob``).
+    """
+    ids = np.asarray(input_ids)
+    if ids.ndim != 2 or ids.size == 0 or ids.shape[1] < 3:
+        raise ValueError("input_ids must be a non-empty 2-D array (batch, length >= 3) of [CLS] ... [SEP] chunks")
+    if not (0 < frac <= 1):
+        raise ValueError(f"frac must be in (0, 1], got {frac!r}")
+    pos = np.zeros(ids.shape, dtype=bool)
+    pos[:, : ids.shape[1] - 2] = True
+    if frac < 1:
+        rng = np.random.default_rng() if rng is None else rng
+        keep = rng.random(ids.shape) < frac
+        if not (pos & keep).any():
+            keep.flat[np.flatnonzero(pos)[rng.integers(pos.sum())]] = True
+        pos &= keep
+    return pos
+
+
+def causal_lm_loss(model, input_ids, positions):
+    """Next-token cross-entropy of a causal model at the (B, T) bool ``positions`` (torch tensors).
+
+    Runs ``model.bert`` (causal when ``config.is_decoder``), applies ``model.cls`` only at the selected
+    positions and scores token t + 1 at position t. With every position 0 .. T - 2 selected this
+    equals ``BertLMHeadModel(input_ids, labels=input_ids).loss`` (which also scores [SEP]).
+    """
+    import torch
+    import torch.nn.functional as F
+
+    if not torch.is_tensor(positions) or positions.shape != input_ids.shape or positions.dtype != torch.bool:
+        raise ValueError("positions must be a bool tensor with the shape of input_ids")
+    if bool(positions[:, -1].any()):
+        raise ValueError("the last position has no next token to predict")
+    if not bool(positions.any()):
+        raise ValueError("no predicting position selected: the causal-LM loss is undefined")
+    if not getattr(model.config, "is_decoder", False):
+        raise ValueError("the model is not causal (config.is_decoder is False): build it with objective='clm'")
+    seq = model.bert(input_ids=input_ids, use_cache=False).last_hidden_state
+    targets = torch.roll(input_ids, -1, dims=1)[positions]
+    logits = model.cls(seq[positions])
+    return F.cross_entropy(logits, targets)
 
 
 def masked_lm_loss(model, input_ids, labels, attention_mask=None):
@@ -417,7 +547,10 @@ def _head_states_of_chunks(model, tokenizer, cfg, ids, masked, seed, random_ids,
     with torch.no_grad():
         for s in range(0, len(ids), batch):
             chunk = ids[s : s + batch]
-            if masked:
+            if cfg.objective == "clm":
+                inp = chunk
+                pos = torch.from_numpy(clm_positions(chunk, cfg.mask_prob if masked else 1.0, rng))
+            elif masked:
                 inp, lab = mask_tokens(chunk, sp["mask"], [sp["cls"], sp["sep"], sp["pad"]], random_ids, cfg.mask_prob, rng)
                 pos = torch.from_numpy(lab != -100)
             else:
@@ -468,6 +601,30 @@ def _lr_factor(cfg: TrainConfig, step: int) -> float:
     return f
 
 
+def _make_optimizer(cfg: TrainConfig, groups: list, vocab_matrices: list):
+    """The optimiser of ``cfg`` over ``groups`` (decay / no-decay parameter groups).
+
+    ``"adam"`` is ``torch.optim.AdamW`` exactly as before this option existed (same groups, foreach),
+    so the default run is unchanged bit for bit. ``"coupled_adam"`` moves the word matrices
+    (``vocab_matrices``: the input embedding, and the decoder weight when untied) into their own
+    coupled group(s), one per matrix, so each matrix averages its own second moment over its rows.
+    """
+    import torch
+
+    from .optim import CoupledAdam, SignDescent
+
+    if cfg.optimizer == "adam":
+        return torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.999), eps=1e-8, foreach=True)
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, foreach=True)
+    if cfg.optimizer == "sign":
+        return SignDescent(groups, lr=cfg.lr, momentum=cfg.momentum)
+    ids = {id(p) for p in vocab_matrices}
+    plain = [{**g, "params": [p for p in g["params"] if id(p) not in ids]} for g in groups]
+    coupled = [{"params": [p], "weight_decay": cfg.weight_decay, "coupled": True} for p in vocab_matrices]
+    return CoupledAdam(plain + coupled, lr=cfg.lr, betas=(0.9, 0.999), eps=1e-8)
+
+
 def _progress_enabled(progress) -> bool:
     if progress is None:
         return os.environ.get("COURSE_QUIET", "") not in ("1", "true", "yes")
@@ -481,7 +638,8 @@ def train(
     cache: bool = True,
     progress: bool | None = None,
 ) -> TrainResult:
-    """Train a ``BertForMaskedLM`` for ``cfg.steps`` steps and return a ``TrainResult``.
+    """Train a ``BertForMaskedLM`` (``cfg.objective="clm"``: a causal ``BertLMHeadModel``) for
+    ``cfg.steps`` steps and return a ``TrainResult``.
 
     cfg:        a ``TrainConfig`` (default ``TrainConfig()``).
     texts:      list of documents (default ``helpers.data.wiki_sample()``); the last
@@ -541,7 +699,9 @@ def train(
     model = build_model(cfg, V, sp["pad"])
     model.train()
     emb = model.bert.embeddings.word_embeddings.weight
+    dec = model.cls.predictions.decoder.weight
     snapshots = {0: emb.detach().numpy().astype(np.float32, copy=True)}
+    out_snapshots = {} if cfg.tied else {0: dec.detach().numpy().astype(np.float32, copy=True)}
 
     decay, no_decay = [], []
     seen = set()
@@ -551,10 +711,7 @@ def train(
         seen.add(id(p))
         (no_decay if (p.ndim < 2 or "LayerNorm" in n) else decay).append(p)
     groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    if cfg.optimizer == "adam":
-        opt = torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.999), eps=1e-8, foreach=True)
-    else:
-        opt = torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, foreach=True)
+    opt = _make_optimizer(cfg, groups, [emb] if cfg.tied else [emb, dec])
 
     rng = np.random.default_rng(cfg.seed)
     order = rng.permutation(len(train_ids))
@@ -565,7 +722,7 @@ def train(
     if _progress_enabled(progress):
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=cfg.steps, desc=f"training ({'tied' if cfg.tied else 'untied'}, {cfg.optimizer})", leave=False)
+        bar = tqdm(total=cfg.steps, desc=f"training ({cfg.objective}, {'tied' if cfg.tied else 'untied'}, {cfg.optimizer})", leave=False)
     t0 = time.perf_counter()
     for step in range(cfg.steps):
         if pos + cfg.batch_size > len(order):
@@ -573,10 +730,16 @@ def train(
             pos = 0
         idx = order[pos : pos + cfg.batch_size]
         pos += cfg.batch_size
-        inp, lab = mask_tokens(train_ids[idx], sp["mask"], special_for_mask, random_ids, cfg.mask_prob, rng)
+        if cfg.objective == "mlm":
+            inp, lab = mask_tokens(train_ids[idx], sp["mask"], special_for_mask, random_ids, cfg.mask_prob, rng)
+        else:
+            inp, where = train_ids[idx], clm_positions(train_ids[idx], cfg.mask_prob, rng)
         for g in opt.param_groups:
             g["lr"] = cfg.lr * _lr_factor(cfg, step)
-        mlm = masked_lm_loss(model, torch.from_numpy(inp), torch.from_numpy(lab))
+        if cfg.objective == "mlm":
+            mlm = masked_lm_loss(model, torch.from_numpy(inp), torch.from_numpy(lab))
+        else:
+            mlm = causal_lm_loss(model, torch.from_numpy(inp), torch.from_numpy(where))
         loss = mlm
         if extra_loss is not None:
             extra = extra_loss(model)
@@ -594,6 +757,8 @@ def train(
         mlm_losses[step] = float(mlm.detach())
         if (step + 1) in cfg.snapshot_steps or step + 1 == cfg.steps:
             snapshots[step + 1] = emb.detach().numpy().astype(np.float32, copy=True)
+            if not cfg.tied:
+                out_snapshots[step + 1] = dec.detach().numpy().astype(np.float32, copy=True)
         if bar is not None:
             bar.update(1)
             bar.set_postfix(loss=f"{losses[step]:.2f}")
@@ -603,29 +768,41 @@ def train(
     model.eval()
 
     # held-out loss (fixed masking, no dropout) and decoder inputs at masked training positions
-    heldout_loss = float("nan")
+    heldout_loss, heldout_unigram, n = float("nan"), float("nan"), 0
     if len(held_ids):
         ev = held_ids[: cfg.eval_chunks]
         erng = np.random.default_rng(10_000 + cfg.seed)
-        tot, n = 0.0, 0
+        log_uni = np.log(counts + 1.0) - np.log(counts.sum() + V)  # add-one unigram model of the training text
+        tot, tot_uni = 0.0, 0.0
         with torch.no_grad():
-            for s in range(0, len(ev), 64):
-                inp, lab = mask_tokens(ev[s : s + 64], sp["mask"], special_for_mask, random_ids, cfg.mask_prob, erng)
-                m = int((lab != -100).sum())
-                tot += float(masked_lm_loss(model, torch.from_numpy(inp), torch.from_numpy(lab))) * m
-                n += m
-        heldout_loss = tot / n
+            if cfg.objective == "mlm":
+                for s in range(0, len(ev), 64):
+                    inp, lab = mask_tokens(ev[s : s + 64], sp["mask"], special_for_mask, random_ids, cfg.mask_prob, erng)
+                    m = int((lab != -100).sum())
+                    tot += float(masked_lm_loss(model, torch.from_numpy(inp), torch.from_numpy(lab))) * m
+                    tot_uni -= float(log_uni[lab[lab != -100]].sum())
+                    n += m
+            else:  # every next-token position of the held-out chunks (perplexity = exp(loss))
+                for s in range(0, len(ev), 16):
+                    chunk = ev[s : s + 16]
+                    where = clm_positions(chunk)
+                    m = int(where.sum())
+                    tot += float(causal_lm_loss(model, torch.from_numpy(chunk), torch.from_numpy(where))) * m
+                    tot_uni -= float(log_uni[np.roll(chunk, -1, axis=1)[where]].sum())
+                    n += m
+        heldout_loss, heldout_unigram = tot / n, tot_uni / n
     srng = np.random.default_rng(20_000 + cfg.seed)
     sample = np.sort(srng.choice(len(train_ids), size=min(cfg.head_state_chunks, len(train_ids)), replace=False))
     head_states = _head_states_of_chunks(model, tokenizer, cfg, train_ids[sample], True, 30_000 + cfg.seed, random_ids)
 
     unseen = counts == 0
-    unseen[[sp["cls"], sp["sep"], sp["mask"]]] = False
+    unseen[[sp["cls"], sp["sep"]] + ([sp["mask"]] if cfg.objective == "mlm" else [])] = False
     res = TrainResult(
         model=model, tokenizer=tokenizer, config=cfg, losses=losses, mlm_losses=mlm_losses,
         heldout_loss=heldout_loss, counts=counts, unseen=unseen, snapshots=snapshots,
         initial_embeddings=snapshots[0], head_states=head_states, from_cache=False, seconds=seconds,
-        _special={"random_ids": random_ids},
+        _special={"random_ids": random_ids}, output_snapshots=out_snapshots or dict(snapshots),
+        heldout_unigram_loss=heldout_unigram, heldout_targets=n,
     )
     if cache:
         _save_result(cdir, res)
@@ -643,11 +820,15 @@ def _save_result(final_dir, res: TrainResult) -> None:
     cdir.mkdir()
     torch.save(res.model.state_dict(), cdir / "model.pt")
     snaps = {f"snap_{k}": v for k, v in res.snapshots.items()}
+    if not res.config.tied:
+        snaps.update({f"outsnap_{k}": v for k, v in res.output_snapshots.items()})
     np.savez(
         cdir / "arrays.npz", losses=res.losses, mlm_losses=res.mlm_losses, counts=res.counts, unseen=res.unseen,
         head_states=res.head_states, random_ids=res._special["random_ids"], **snaps,
     )
-    (cdir / "meta.json").write_text(json.dumps({"config": res.config.to_dict(), "heldout_loss": res.heldout_loss, "seconds": res.seconds}))
+    meta = {"config": res.config.to_dict(), "heldout_loss": res.heldout_loss, "seconds": res.seconds,
+            "heldout_unigram_loss": res.heldout_unigram_loss, "heldout_targets": res.heldout_targets}
+    (cdir / "meta.json").write_text(json.dumps(meta))
     (cdir / "done").write_text("ok")
     if (final_dir / "done").exists():  # another process finished the same run first
         shutil.rmtree(cdir, ignore_errors=True)
@@ -669,9 +850,12 @@ def _load_result(cdir, cfg, tokenizer, V, sp) -> TrainResult:
     model.eval()
     snaps = {int(k[5:]): arr[k] for k in arr.files if k.startswith("snap_")}
     snaps = dict(sorted(snaps.items()))
+    out_snaps = {int(k[8:]): arr[k] for k in arr.files if k.startswith("outsnap_")}
+    out_snaps = dict(sorted(out_snaps.items())) if out_snaps else dict(snaps)
     return TrainResult(
         model=model, tokenizer=tokenizer, config=cfg, losses=arr["losses"], mlm_losses=arr["mlm_losses"],
         heldout_loss=float(meta["heldout_loss"]), counts=arr["counts"], unseen=arr["unseen"], snapshots=snaps,
         initial_embeddings=snaps[0], head_states=arr["head_states"], from_cache=True, seconds=float(meta["seconds"]),
-        _special={"random_ids": arr["random_ids"]},
+        _special={"random_ids": arr["random_ids"]}, output_snapshots=out_snaps,
+        heldout_unigram_loss=float(meta["heldout_unigram_loss"]), heldout_targets=int(meta["heldout_targets"]),
     )

@@ -193,3 +193,149 @@ def test_lab_config_is_the_shared_lab_run():
     assert lab_config() == cfg and hash(lab_config()) == hash(cfg)  # same cache key every time
     full = lab_config(full=True, seed=3)
     assert full.steps == 1000 and full.seed == 3 and full.steps in full.snapshot_steps
+
+
+# --- objective, optimizers, output bias (notebook 09) -------------------------------------------
+
+def test_clm_model_is_the_mlm_architecture_with_the_same_initialisation():
+    a, b = T.build_model(tiny(), 30522), T.build_model(tiny(objective="clm"), 30522)
+    assert type(a).__name__ == "BertForMaskedLM" and type(b).__name__ == "BertLMHeadModel" and b.config.is_decoder
+    sa, sb = a.state_dict(), b.state_dict()
+    assert sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+    assert b.cls.predictions.decoder.weight is b.bert.embeddings.word_embeddings.weight
+
+
+def test_clm_causal_mask_later_tokens_do_not_matter(tok):
+    m = T.build_model(tiny(objective="clm", dropout=0.0), len(tok)).eval()
+    ids = torch.from_numpy(T.token_chunks(tok, TEXTS, 16)[:4])
+    changed = ids.clone()
+    changed[:, 9:] = torch.randint(1000, 2000, changed[:, 9:].shape, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        h1 = T.mlm_head_states(m, ids)
+        h2 = T.mlm_head_states(m, changed)
+    assert torch.equal(h1[:, :9], h2[:, :9]), "a position's state must not depend on later tokens"
+    assert (h1[:, 9:] - h2[:, 9:]).abs().max() > 1e-3
+    # the loss at positions 0..7 (predicting tokens 1..8) does not see token 9 onwards
+    pos = torch.zeros_like(ids, dtype=torch.bool)
+    pos[:, :8] = True
+    with torch.no_grad():
+        assert float(T.causal_lm_loss(m, ids, pos)) == float(T.causal_lm_loss(m, changed, pos))
+        # all next-token positions: equals the library's loss (which also scores [SEP])
+        pos_all = torch.ones_like(ids, dtype=torch.bool)
+        pos_all[:, -1] = False
+        ours = T.causal_lm_loss(m, ids, pos_all)
+        theirs = m(input_ids=ids, labels=ids, use_cache=False).loss
+    assert abs(float(ours) - float(theirs)) < 1e-5
+    # an MLM model is not causal: changing later tokens changes earlier states
+    mm = T.build_model(tiny(dropout=0.0), len(tok)).eval()
+    with torch.no_grad():
+        assert (T.mlm_head_states(mm, ids)[:, :9] - T.mlm_head_states(mm, changed)[:, :9]).abs().max() > 1e-4
+
+
+def test_clm_positions_and_bad_input(tok):
+    ids = T.token_chunks(tok, TEXTS, 16)[:50]
+    pos = T.clm_positions(ids)
+    assert pos[:, :14].all() and not pos[:, 14:].any()  # [CLS]..w13 predict w1..w14; nothing predicts past [SEP]
+    sub = T.clm_positions(ids, 0.15, np.random.default_rng(0))
+    assert not (sub & ~pos).any() and abs(sub.sum() / pos.sum() - 0.15) < 0.03
+    for bad in (dict(frac=0.0), dict(frac=1.5)):
+        with pytest.raises(ValueError):
+            T.clm_positions(ids, **bad)
+    with pytest.raises(ValueError):
+        T.clm_positions(np.array([1, 2, 3]))
+    m = T.build_model(tiny(objective="clm"), len(tok))
+    x = torch.from_numpy(ids[:2])
+    with pytest.raises(ValueError, match="last position"):
+        T.causal_lm_loss(m, x, torch.ones_like(x, dtype=torch.bool))
+    with pytest.raises(ValueError):
+        T.causal_lm_loss(m, x, torch.zeros_like(x, dtype=torch.bool))
+    with pytest.raises(ValueError, match="not causal"):
+        T.causal_lm_loss(T.build_model(tiny(), len(tok)), x, torch.from_numpy(T.clm_positions(ids[:2])))
+
+
+def test_clm_training_run():
+    res = T.train(tiny(objective="clm", steps=3), texts=TEXTS, cache=False)
+    assert np.isfinite(res.heldout_loss) and np.isfinite(res.heldout_unigram_loss)
+    assert res.heldout_targets > 0 and res.head_states.shape[1] == 32
+    assert res.unseen[103]  # [MASK] is never an input of a causal LM
+    h = res.head_hidden_states(TEXTS[:1], masked=False)
+    assert h.shape == (len(T.token_chunks(res.tokenizer, TEXTS[:1], 16)) * 14, 32)
+
+
+def test_output_bias_off_removes_the_bias(tok):
+    for tied in (True, False):
+        m = T.build_model(tiny(output_bias=False, tied=tied), len(tok))
+        assert m.cls.predictions.decoder.bias is None
+        assert not any("bias" in n and "predictions" in n and "transform" not in n for n, _ in m.named_parameters())
+        h = torch.randn(3, 32)
+        assert torch.allclose(m.cls.predictions.decoder(h), h @ m.cls.predictions.decoder.weight.T)
+    res = T.train(tiny(output_bias=False, tied=False, steps=2), texts=TEXTS, cache=True)
+    assert res.output_bias is None and sorted(res.output_snapshots) == [0, 2]
+    again = T.train(tiny(output_bias=False, tied=False, steps=2), texts=TEXTS, cache=True)
+    assert again.from_cache and again.output_bias is None
+    assert np.array_equal(again.output_snapshots[0], res.output_snapshots[0])
+    assert not np.array_equal(res.initial_output_embeddings, res.initial_embeddings)  # untied: separate init
+    on = T.train(tiny(steps=2), texts=TEXTS, cache=False)
+    assert on.output_bias.shape == (len(tok),) and np.abs(on.output_bias).max() > 0
+
+
+@pytest.mark.parametrize("kw", [dict(optimizer="coupled_adam"), dict(optimizer="sign", momentum=0.9),
+                                dict(optimizer="coupled_adam", tied=False, objective="clm", output_bias=False)])
+def test_new_options_train_and_reproduce(kw):
+    a = T.train(tiny(**kw), texts=TEXTS, cache=False)
+    b = T.train(tiny(**kw), texts=TEXTS, cache=False)
+    assert np.array_equal(a.embeddings, b.embeddings) and np.array_equal(a.losses, b.losses)
+    assert not np.array_equal(a.embeddings, a.initial_embeddings)
+    assert np.isfinite(a.heldout_loss)
+
+
+def test_optimizer_choice_is_used(tok):
+    from helpers.optim import CoupledAdam, SignDescent
+
+    m = T.build_model(tiny(tied=False), len(tok))
+    emb, dec = m.bert.embeddings.word_embeddings.weight, m.cls.predictions.decoder.weight
+    groups = [{"params": [p for p in m.parameters() if p.ndim >= 2], "weight_decay": 0.0},
+              {"params": [p for p in m.parameters() if p.ndim < 2], "weight_decay": 0.0}]
+    opt = T._make_optimizer(tiny(optimizer="coupled_adam", tied=False), groups, [emb, dec])
+    assert isinstance(opt, CoupledAdam)
+    coupled = [g["params"] for g in opt.param_groups if g["coupled"]]
+    assert coupled == [[emb], [dec]]
+    assert sum(len(g["params"]) for g in opt.param_groups) == len(list(m.parameters()))
+    assert isinstance(T._make_optimizer(tiny(optimizer="sign"), groups, [emb]), SignDescent)
+    assert isinstance(T._make_optimizer(tiny(), groups, [emb]), torch.optim.AdamW)
+
+
+def test_unigram_baseline_is_on_the_heldout_targets(tok):
+    for objective in ("mlm", "clm"):
+        cfg = tiny(steps=1, objective=objective)
+        res = T.train(cfg, texts=TEXTS, cache=False)
+        V = len(res.counts)
+        logp = np.log(res.counts + 1.0) - np.log(res.counts.sum() + V)
+        chunks = T.token_chunks(tok, TEXTS, cfg.max_len)
+        held = chunks[len(chunks) - int(round(len(chunks) * cfg.heldout_frac)):][: cfg.eval_chunks]
+        if objective == "clm":
+            targets = held[:, 1:-1].ravel()  # every next token: w1 .. wn
+        else:  # replicate the held-out masking of train()
+            rng = np.random.default_rng(10_000 + cfg.seed)
+            targets = np.concatenate([lab[lab != -100] for _, lab in (
+                T.mask_tokens(held[s:s + 64], 103, [101, 102, 0], res._special["random_ids"], cfg.mask_prob, rng)
+                for s in range(0, len(held), 64))])
+        assert res.heldout_targets == len(targets)
+        assert abs(res.heldout_unigram_loss - float(-logp[targets].mean())) < 1e-9
+        assert res.heldout_unigram_loss < np.log(V) - 1  # far better than the uniform guess
+
+
+def test_layer_states(tok):
+    res = T.train(tiny(steps=1), texts=TEXTS, cache=False)
+    hs = res.layer_states(TEXTS[:1], max_chunks=3)
+    assert len(hs) == res.config.layers + 2 and all(h.shape == (3 * 14, 32) for h in hs)
+    assert np.allclose(hs[-1], res.head_hidden_states(TEXTS[:1], masked=False)[: 3 * 14], atol=1e-5)
+    with pytest.raises(ValueError):
+        res.layer_states(TEXTS[:1], max_chunks=0)
+
+
+@pytest.mark.parametrize("bad", [dict(objective="gpt"), dict(objective=None), dict(output_bias="no"),
+                                 dict(output_bias=1), dict(optimizer="lion"), dict(optimizer="Adam")])
+def test_new_options_bad_input(bad):
+    with pytest.raises(ValueError):
+        tiny(**bad)
