@@ -9,7 +9,7 @@ For the book, :func:`rewrite_markdown` turns them into sphinx-proof directives
 Where a block ends:
 
 * a cell that *opens* with the marker: the block runs to the end of the cell, or up to the next
-  proof marker, theorem marker or heading inside it;
+  proof marker, theorem marker or heading inside it (a proof: or to its end mark, see below);
 * a marker further down a cell: a theorem is that paragraph (display math ``$$ … $$`` and list
   items without blank lines stay in it); a proof runs to the line that holds its end mark
   (∎, □, ``\\blacksquare``, ``\\qed``) if one comes before the next heading or bold-led paragraph,
@@ -95,11 +95,11 @@ def _block_end(lines: list[str], start: int, is_proof: bool, whole_cell: bool) -
             i = _paragraph_end(lines, i)
         else:
             i += 1
-    if whole_cell:
+    marks = [j for j in range(start, stop) if END_MARK_RE.search(lines[j])] if is_proof else []
+    if marks:  # a proof ends at its end mark, also when it fills a cell with remarks after it
+        end = marks[0] + 1
+    elif whole_cell or is_proof:
         end = stop
-    elif is_proof:
-        marks = [j for j in range(start, stop) if END_MARK_RE.search(lines[j])]
-        end = marks[0] + 1 if marks else stop
     else:
         end = _paragraph_end(lines, start)
     while end > start + 1 and not lines[end - 1].strip():

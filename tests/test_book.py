@@ -152,6 +152,8 @@ def test_whole_cell_statement_and_proof_sketch():
     out, n = transform.rewrite_markdown("**Proof (sketch).** Because.\n\nAnd so on.\n\n### Next")
     assert n == 1
     assert out == ":::{prf:proof}\n\n*(Sketch.)* Because.\n\nAnd so on.\n:::\n\n### Next"
+    out, n = transform.rewrite_markdown("**Proof.** Short. ∎\n\nA remark after the proof, in the same cell.")
+    assert n == 1 and out == ":::{prf:proof}\n\nShort. ∎\n:::\n\nA remark after the proof, in the same cell."
     out, _ = transform.rewrite_markdown("**Proof.**\n\nShort.")
     assert out == ":::{prf:proof}\n\n\n\nShort.\n:::"
 
