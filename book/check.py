@@ -30,6 +30,8 @@ UNRENDERED = [
     (re.compile(r"(?<![\w.])__\w"), "unrendered bold/underline (__)"),
     (re.compile(r"(?<!\\)\$[^$\s][^$]*?(?<!\\)\$"), "unrendered math ($…$)"),
     (re.compile(r"\$\$"), "unrendered display math ($$)"),
+    # a pipe table's separator row; smartquotes may have turned its "---" into an em dash
+    (re.compile(r"\|\s*:?(-{3,}|[—–]-*):?\s*\|"), "unrendered markdown table (|---|)"),
 ]
 CSS_REMOTE_RE = re.compile(r"""(@import\s+(url\()?\s*["']?|url\(\s*["']?)(https?:)?//""", re.I)
 SLIDES_LINK = "slides/index.html"

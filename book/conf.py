@@ -22,6 +22,8 @@ nb_execution_mode = "off"
 # no widget manager from a CDN: a live widget needs a kernel anyway (build.py swaps its output for a note)
 nb_ipywidgets_js = {}
 nb_merge_streams = True
+# markdown outputs (e.g. the ledger's table) are parsed as MyST: tables and math, not bare CommonMark
+nb_render_markdown_format = "myst"
 
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist", "html_image", "html_admonition", "smartquotes"]
 myst_heading_anchors = 3

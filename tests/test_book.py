@@ -205,7 +205,7 @@ def test_checker_reports_each_kind_of_problem(tmp_path):
     (tmp_path / "index.html").write_text(
         '<html><head><link rel="stylesheet" href="_static/ok.css"><link rel="stylesheet" href="_static/bad.css">'
         '<script src="https://cdn.example/x.js"></script></head><body>'
-        '<p id="here">Some **bold** and $x^2$ and __init</p><pre>**fine** $in$ code</pre>'
+        '<p id="here">Some **bold** and $x^2$ and __init | a | b | |—|—| | 1 | 2 |</p><pre>**fine** $in$ code</pre>'
         '<span class="math notranslate nohighlight">\\(x\\) $ok$</span>'
         '<a href="https://arxiv.org/abs/1907.12009">paper</a>'
         '<a href="missing.html">a</a><a href="#nowhere">b</a><a href="#here">c</a>'
@@ -214,7 +214,7 @@ def test_checker_reports_each_kind_of_problem(tmp_path):
     (tmp_path / "page.html").write_text('<html><body><h1 id="top">Page</h1></body></html>')
     problems = "\n".join(check.check(tmp_path))
     for expected in ["remote script src=https://cdn.example/x.js", "unrendered bold (**)", "unrendered math ($…$)",
-                     "unrendered bold/underline (__)", "missing.html does not exist", "missing anchor #nowhere",
+                     "unrendered bold/underline (__)", "unrendered markdown table", "missing.html does not exist", "missing anchor #nowhere",
                      "no anchor #gone", "img/missing.png does not exist", "bad.css: stylesheet imports something remote",
                      "../elsewhere.html points outside the book", "searchindex.js is missing"]:
         assert expected in problems, expected
