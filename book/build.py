@@ -130,6 +130,16 @@ verified by strict nbval like the course, so a teacher can hand them out knowing
 """
 
 
+def _title(path: Path) -> str | None:
+    """The first markdown heading of a notebook (its page title in the book)."""
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type == "markdown":
+            m = re.search(r"^#\s+(.+)$", cell.source, re.M)
+            if m:
+                return m.group(1).strip()
+    return None
+
+
 def stage(src: Path, only: list[str] | None = None) -> dict:
     """Write the Sphinx source tree into ``src``; return a summary (pages, proof blocks, solution links)."""
     main, sols = course_notebooks(only)
@@ -143,7 +153,8 @@ def stage(src: Path, only: list[str] | None = None) -> dict:
         rel = path.relative_to(ROOT)
         sol = sol_names.get(path.name[:2]) if path.parent == NB_DIR else None
         href = sol.relative_to(NB_DIR).as_posix() if sol else None
-        nb, s = transform.rewrite_notebook(nb, label_prefix=path.stem, solutions_href=href)
+        nb, s = transform.rewrite_notebook(nb, label_prefix=path.stem, solutions_href=href,
+                                           solutions_title=_title(sol) if sol else None)
         summary["proof_blocks"] += s["proof_blocks"]
         summary["solutions_links"] += int(s["solutions_link"])
         summary["widgets"] += s["widgets"]

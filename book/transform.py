@@ -186,15 +186,16 @@ def rewrite_markdown(source: str, label_prefix: str = "") -> tuple[str, int]:
     return "\n".join(out), count
 
 
-def add_solutions_link(source: str, solutions_href: str) -> tuple[str, bool]:
-    """Append a link to the solutions page at the end of a ``## Exercises`` section, if the cell has one."""
+def add_solutions_link(source: str, solutions_href: str, title: str | None = None) -> tuple[str, bool]:
+    """Append a link to the solutions page (text ``title``, else the file name) at the end of a ``## Exercises`` section, if the cell has one."""
     m = re.search(r"^##\s+Exercises\b.*?(?=^#{1,2}\s|\Z)", source, re.M | re.S)
     if not m:
         return source, False
     section = m.group(0).rstrip("\n")
+    text = (title or solutions_href.rsplit("/", 1)[-1].removesuffix(".ipynb")).replace("[", "(").replace("]", ")")
     note = (
         "\n\n:::{admonition} Solutions\n:class: tip\n"
-        f"Worked solutions, executed and verified by strict nbval like this page: [{solutions_href.rsplit('/', 1)[-1].removesuffix('.ipynb')}]({solutions_href}).\n"
+        f"Worked solutions, executed and verified by strict nbval like this page: [{text}]({solutions_href}).\n"
         ":::\n"
     )
     tail = source[m.end():]
@@ -214,7 +215,7 @@ def replace_widget_outputs(cell) -> bool:
     return changed
 
 
-def rewrite_notebook(nb, label_prefix: str = "", solutions_href: str | None = None):
+def rewrite_notebook(nb, label_prefix: str = "", solutions_href: str | None = None, solutions_title: str | None = None):
     """Return a copy of notebook ``nb`` (an nbformat node) rewritten for the book, and a summary dict."""
     nb = copy.deepcopy(nb)
     summary = {"proof_blocks": 0, "solutions_link": False, "widgets": 0}
@@ -223,7 +224,7 @@ def rewrite_notebook(nb, label_prefix: str = "", solutions_href: str | None = No
             src, n = rewrite_markdown(cell.source, label_prefix)
             summary["proof_blocks"] += n
             if solutions_href and not summary["solutions_link"]:
-                src, added = add_solutions_link(src, solutions_href)
+                src, added = add_solutions_link(src, solutions_href, solutions_title)
                 summary["solutions_link"] = added
             cell.source = src
         elif replace_widget_outputs(cell):
