@@ -70,11 +70,17 @@ def landing_page(main: list[Path], sols: list[Path]) -> str:
     # the README links notebooks/solutions/ (a folder); the book has a page for it
     course_map = course_map.replace("(notebooks/solutions/)", "(solutions.md)")
     present = {p.relative_to(ROOT).as_posix() for p in main + sols}
-    # rows of the map whose notebook is not in this build (a subset build, or a renamed notebook) lose their link
+    # a link to a notebook not in this build (a subset build, or a notebook renamed before README
+    # caught up) or to a file that does not exist keeps its text and loses the link
     def unlink(m: re.Match) -> str:
-        return m.group(0) if m.group(2) in present else m.group(1)
+        target = m.group(2).split("#")[0]
+        if re.match(r"^[a-z][a-z0-9+.-]*:", target) or not target or target.endswith(".md"):
+            return m.group(0)
+        if target.endswith(".ipynb"):
+            return m.group(0) if target in present else m.group(1)
+        return m.group(0) if (ROOT / target).exists() else m.group(1)
 
-    course_map = re.sub(r"\[([^\]]+)\]\((notebooks/[^)#]+\.ipynb)\)", unlink, course_map)
+    course_map = re.sub(r"(?<!!)\[([^\]]+)\]\(([^)\s]+)\)", unlink, course_map)
     toc = "\n".join(p.relative_to(ROOT).with_suffix("").as_posix() for p in main)
     return f"""# {title}
 
@@ -191,7 +197,7 @@ def build(out: Path | None = None, src: Path | None = None, only: list[str] | No
     from sphinx.cmd.build import build_main
 
     out = Path(out or ROOT / "_build" / "book")
-    src = Path(src or ROOT / "_build" / "book_src")
+    src = Path(src or out.parent / f"{out.name}_src")  # staging beside the output: _build/book_src
     if fresh:
         shutil.rmtree(out, ignore_errors=True)
         shutil.rmtree(src, ignore_errors=True)

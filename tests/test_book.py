@@ -129,6 +129,21 @@ def test_exercises_link_to_their_solutions_page(book):
         assert f'href="{target}' in section, f"{nb.name}: Exercises do not link to {target}"
 
 
+def test_landing_page_unlinks_notebooks_and_files_that_are_not_there(monkeypatch, tmp_path):
+    readme = ("# T\n\nIntro **bold**.\n\n## The course map\n\n| nb | fig |\n|---|---|\n"
+              "| [00 setup](notebooks/00_setup.ipynb) | [gone](figures/no_such_figure.png) |\n"
+              "| [99 renamed](notebooks/99_renamed.ipynb) | [paper](https://arxiv.org/abs/1907.12009) |\n\n## Quick start\n")
+    (tmp_path / "README.md").write_text(readme)
+    monkeypatch.setattr(build, "ROOT", tmp_path)
+    (tmp_path / "notebooks").mkdir()
+    nb00 = tmp_path / "notebooks" / "00_setup.ipynb"
+    page = build.landing_page([nb00], [])
+    assert "[00 setup](notebooks/00_setup.ipynb)" in page
+    assert "| gone |" in page and "| 99 renamed |" in page
+    assert "[paper](https://arxiv.org/abs/1907.12009)" in page
+    assert "notebooks/00_setup\n" in page  # the table of contents lists what is present
+
+
 def test_build_rejects_an_empty_selection(tmp_path):
     with pytest.raises(ValueError, match="no notebooks"):
         build.build(out=tmp_path / "b", src=tmp_path / "s", only=["99"])
