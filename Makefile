@@ -52,12 +52,15 @@ nbval: venv
 lab: venv
 	$(BIN)/jupyter lab notebooks/
 
+# the book: a Sphinx site (myst-nb, sphinx-book-theme) of the stored, verified outputs; offline
 book: venv
-	$(PY) book/build.py book
+	$(PY) book/build.py
+	$(PY) book/check.py _build/book
 	@echo "open _build/book/index.html"
 
+# reveal.js decks, one per notebook (reveal.js from the npm registry on the first build)
 slides: venv
-	$(PY) book/build.py slides
+	$(PY) book/slides.py
 	@echo "open _build/slides/index.html"
 
 bench: venv
