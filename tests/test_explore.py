@@ -8,7 +8,7 @@ from helpers import explore, theory
 
 
 def test_hull_state_outside_has_cone_line_and_gd_along_u_star():
-    s = explore.hull_explorable(shift=3.0, spread=0.6)
+    s = explore.hull_explorable(shift=2.0, spread=1.0)
     assert s.position == "outside" and s.u_star is not None
     assert (s.H @ s.u_star).max() < 0
     assert s.margin == pytest.approx(np.linalg.norm(s.p_star))
@@ -28,7 +28,7 @@ def test_hull_state_outside_has_cone_line_and_gd_along_u_star():
     # GD runs off and turns toward u* (slowly: O(1/log t)); its early direction is further off
     cos = s.path[1:] @ s.u_star / np.linalg.norm(s.path[1:], axis=1)
     assert s.verdict == "still moving" and s.norm_growth > 0.5
-    assert cos[-1] > 0.95 and cos[-1] > cos[9] + 0.005
+    assert cos[-1] > 0.99 and cos[-1] > cos[9] + 0.05
     # hull vertices really are the convex hull (every point inside: cross products of the loop >= 0)
     loop = s.H[np.r_[s.hull, s.hull[:1]]]
     edges = np.diff(loop, axis=0)
