@@ -74,6 +74,7 @@ __all__ = [
     "hull_margin",
     "max_margin_direction",
     "LINF_MAX_ENTRIES",
+    "wendel_probability",
 ]
 
 #: Largest ``n * d`` that :func:`max_margin_direction` accepts for ``norm="linf"`` (an LP).
@@ -719,3 +720,22 @@ def max_margin_direction(H, norm: str = "l2", rtol: float = 1e-9) -> np.ndarray 
     if norm == "linf":
         return linf_max_margin_certificate(H, rtol).direction
     return hull_certificate(_check_matrix(H), _check_tol(rtol)).direction
+
+
+# --------------------------------------------------------------------------------------------
+# the null baseline for hull verdicts
+# --------------------------------------------------------------------------------------------
+def wendel_probability(n, d) -> float:
+    """Wendel (1962): P(0 not in conv of n points) for i.i.d. symmetric points in general position in R^d.
+
+    ``P = 2^{-(n-1)} sum_{k=0}^{d-1} C(n-1, k)`` = P(Binomial(n-1, 1/2) <= d-1): 1 for ``n <= d``,
+    1/2 at ``n = 2d``, and vanishing fast for ``n >> 2d``. It is what *chance alone* predicts for a hull
+    verdict on ``n`` points in ``d`` dimensions (notebook 03): a "misses the origin" verdict on real
+    states is informative only where this is small. Computed with scipy's binomial CDF (no overflow).
+    """
+    from scipy.stats import binom
+
+    for name, v in (("n", n), ("d", d)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    return float(min(1.0, binom.cdf(int(d) - 1, int(n) - 1, 0.5)))

@@ -349,3 +349,24 @@ def test_linf_certificate_reports_primal_dual_gap():
         assert -(H @ u).max() <= c.dual + 1e-12
     assert np.allclose(c.direction, max_margin_direction(H, "linf"))
     assert linf_max_margin_certificate(rng.standard_normal((50, 3))).direction is None
+
+
+# ------------------------------------------------------------------ Wendel's null probability
+def test_wendel_probability_known_values_and_simulation():
+    from math import comb
+
+    assert theory.wendel_probability(3, 5) == 1.0                   # n <= d: always misses
+    assert theory.wendel_probability(10, 5) == pytest.approx(0.5)   # n = 2d: one half
+    assert theory.wendel_probability(7, 2) == pytest.approx(sum(comb(6, k) for k in range(2)) / 2 ** 6)
+    assert theory.wendel_probability(3029, 384) < 1e-100
+    rng = np.random.default_rng(14)
+    n, d, trials = 8, 3, 300
+    miss = np.mean([not hull_contains_origin(rng.standard_normal((n, d))) for _ in range(trials)])
+    p = theory.wendel_probability(n, d)
+    assert abs(miss - p) < 4 * np.sqrt(p * (1 - p) / trials)
+
+
+@pytest.mark.parametrize("n,d", [(0, 3), (3, 0), (2.5, 3), (True, 3), ("a", 2)])
+def test_wendel_probability_bad_input(n, d):
+    with pytest.raises(ValueError):
+        theory.wendel_probability(n, d)
