@@ -382,6 +382,18 @@ def build_random(fam: str, path, shape: str = "base", tokenizer=None, seed: int 
                          n_inner=s["ffn"], n_positions=max(s["positions"], 1024 if shape == "base" else 128),
                          bos_token_id=eos, eos_token_id=eos)
         mdl = (GPT2LMHeadModel if with_head else GPT2Model)(cfg)
+    # transformers initialises every LayerNorm to the identity (gain 1, bias 0) and zeroes the
+    # padding row of the embeddings; a trained model has neither (and notebook 03 measures the
+    # LayerNorm hyperplanes, notebook 06 cosines of every row). Perturb them like training would.
+    with torch.no_grad():
+        for m in mdl.modules():
+            if isinstance(m, torch.nn.LayerNorm):
+                m.weight.normal_(1.0, 0.1)
+                m.bias.normal_(0.0, 0.1)
+        emb = mdl.get_input_embeddings().weight
+        zero = (emb == 0).all(dim=1)
+        if zero.any():
+            emb[zero] = torch.randn(int(zero.sum()), emb.shape[1]) * 0.02
     mdl.eval()
     mdl.save_pretrained(path)
     tokenizer.save_pretrained(path)

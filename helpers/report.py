@@ -263,6 +263,11 @@ def _table(df: pd.DataFrame) -> str:
     return df.to_html(float_format=lambda v: f"{v:.3f}", border=0, classes="t", na_rep="n/a")
 
 
+def _rogue(df: pd.DataFrame) -> str:
+    return df.to_html(formatters={"contribution": "{:.2e}".format, "share": "{:.3f}".format,
+                                  "cumulative_share": "{:.3f}".format}, border=0, classes="t", index=False)
+
+
 def _img(png: bytes, alt: str) -> str:
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
 
@@ -338,7 +343,7 @@ def render(res: dict) -> str:
         f"(mean ||h|| = {h['mean_norm']:.2f}). {html.escape(null_txt)}</p>",
         "<h2>5. Rogue dimensions</h2><p>Each dimension's share of the expected cosine of random pairs "
         f"(Timkey &amp; van Schijndel 2021); 1/d = {1 / d:.4f}.</p>",
-        "<h3>Input embeddings</h3>", _table(res["rogue_E"]), "<h3>Last layer</h3>", _table(res["rogue_last"]),
+        "<h3>Input embeddings</h3>", _rogue(res["rogue_E"]), "<h3>Last layer</h3>", _rogue(res["rogue_last"]),
         "<h2>6. What each remedy does to the metrics</h2>",
         f"<p>Input embeddings after centring, all-but-the-top (Mu &amp; Viswanath 2018, D = {res['abtt_d']}), "
         "PCA whitening, and Zipfian whitening (Yokoi et al. 2024, wordfreq weights, tokens with a frequency only).</p>",
