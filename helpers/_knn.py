@@ -60,6 +60,9 @@ class _Best:
         self.pend_j.append(j)
         self.pend_v.append(v)
 
+    def pending(self) -> int:
+        return sum(len(r) for r in self.pend_r)
+
     def bound(self) -> np.ndarray:
         return self.v.min(axis=1)
 
@@ -90,12 +93,14 @@ def knn_candidates_all(X32: np.ndarray, hs: np.ndarray, cand: int, block: int = 
 
     n, d = X32.shape
     c = cand
-    # augmented rows: Y_i . Z_j = x_i.x_j - h_i - h_j (Z stored transposed, contiguous)
-    Y = np.empty((n, d + 2), dtype=np.float32)
+    # augmented rows: Y_i . Z_j = x_i.x_j - h_i - h_j (Z stored transposed, contiguous); the inner
+    # dimension is padded with zeros to a multiple of 8 (measured: the GEMM kernel prefers it)
+    K = -(-(d + 2) // 8) * 8
+    Y = np.zeros((n, K), dtype=np.float32)
     Y[:, :d] = X32
     Y[:, d] = -hs
     Y[:, d + 1] = -1.0
-    Zt = np.empty((d + 2, n), dtype=np.float32)
+    Zt = np.zeros((K, n), dtype=np.float32)
     Zt[:d] = X32.T
     Zt[d] = 1.0
     Zt[d + 1] = hs
@@ -143,18 +148,25 @@ def knn_candidates_all(X32: np.ndarray, hs: np.ndarray, cand: int, block: int = 
     g = np.maximum(best.bound(), gs)
     for ai, (a, b) in enumerate(zip(starts, ends)):
         for c0, c1 in zip(starts[ai + 1 :], ends[ai + 1 :]):
-            S = torch.from_numpy(Yp[a:b] @ Ztp[:, c0:c1])
-            t = torch.from_numpy(np.minimum(g[a:b], g[c0:c1].min()))
-            hi, hj = (S >= t[:, None]).nonzero(as_tuple=True)
-            if hi.numel():
-                vals = S[hi, hj].numpy()
-                hi = hi.numpy() + a
-                hj = hj.numpy() + c0
-                best.offer(hi, hj, vals)
-                best.offer(hj, hi, vals)
+            S = Yp[a:b] @ Ztp[:, c0:c1]
+            t = np.minimum(g[a:b], g[c0:c1].min())
+            hi, hj = np.nonzero(S >= t[:, None])  # numpy's comparison: measured 3x faster than torch's here
+            if hi.size <= 2 * c * (b - a):
+                vals = S[hi, hj]
+                best.offer(hi + a, hj + c0, vals)
+                best.offer(hj + c0, hi + a, vals)
+            else:  # many rows see many entries beat a loose bound (a hub region): dense top-c of the
+                # rows, and the columns' entries that beat their own bound
+                v, j = _topk_rows(torch.from_numpy(S), min(c, c1 - c0))
+                best.offer(np.repeat(np.arange(a, b), v.shape[1]), j.numpy().ravel() + c0, v.numpy().ravel())
+                hi, hj = np.nonzero(S >= g[c0:c1][None, :])
+                best.offer(hj + c0, hi + a, S[hi, hj])
             del S
-            best.merge()
-            g = np.maximum(best.bound(), gs)
+            if best.pending() > 4 * n:  # merge (and tighten the bounds) once enough hits wait
+                best.merge()
+                g = np.maximum(best.bound(), gs)
+        best.merge()
+        g = np.maximum(best.bound(), gs)
     best.merge()
     if (best.i < 0).any():  # pragma: no cover - every row sees all others through the blocks
         raise RuntimeError("knn: a row ended with fewer candidates than requested")

@@ -222,18 +222,16 @@ def knn_stats(X, k: int | Sequence[int] = (3, 5, 7), query=None, chunk: int | No
     query: ``None`` (every row), or an integer index array of rows of X (shape (m,)).
     k: one k or several; all are answered from one pass.
 
-    Method (never an n x n matrix). Candidates are ranked by
-    ||q - x||^2 / 2 = ||q||^2/2 + ||x||^2/2 - q.x, computed in float32 by blocks: one matrix product
-    per block, then two in-place passes. ``torch.topk`` (a partial selection like
-    ``np.argpartition``, measured about 15x faster on 1k x 30k blocks) keeps the max(k) + ``extra``
-    best candidates of each query; their distances and dot
-    products are recomputed in float64 and sorted, so float32 round-off can only
-    swap candidates whose distances agree to about 1e-6 relative.
-    With ``query=None`` the score matrix is symmetric, so only the blocks on and above the
-    diagonal are computed -- half the arithmetic of X X^T. Diagonal blocks come first and give
-    every row its first candidates; each off-diagonal block then updates the running top-c of its
-    rows and, through its transpose, of its columns. ``chunk`` is the block size in rows (default:
-    about 32M float32 scores per block for a query subset, 4096 x 4096 blocks for all rows).
+    Method (never an n x n matrix; helpers/_knn.py). Candidates are ranked by
+    ||q - x||^2 / 2 = ||q||^2/2 + ||x||^2/2 - q.x in float32, computed by blocks; the max(k) +
+    ``extra`` best candidates of each query are re-scored in float64 and sorted, so float32
+    round-off can only swap candidates whose distances agree to about 1e-6 relative.
+    With ``query=None`` the score matrix is symmetric: each block pair above the diagonal is
+    computed once (one product of augmented rows gives the scores directly) and one thresholded
+    pass against each row's running c-th best feeds *both* sides' top-c (see helpers/_knn.py).
+    With a query subset: one product per block of queries against all rows and a dense top-c.
+    ``chunk`` is the block size in rows (default: about 32M float32 scores per block for a query
+    subset, 4096 x 4096 blocks for all rows).
     Ties at the k-th distance are broken by the stable sort of the candidates: the mean distance
     does not depend on it, the mean dot product can, only for exactly tied neighbours.
 
