@@ -100,27 +100,31 @@ def knn_candidates_all(X32: np.ndarray, hs: np.ndarray, cand: int, block: int = 
     Y[:, :d] = X32
     Y[:, d] = -hs
     Y[:, d + 1] = -1.0
-    Zt = np.zeros((K, n), dtype=np.float32)
-    Zt[:d] = X32.T
-    Zt[d] = 1.0
-    Zt[d + 1] = hs
+
+    def zt(rows_of_Y, h):  # the transposed Z for rows whose Y rows (and half norms h) are given
+        Z = np.zeros((K, rows_of_Y.shape[0]), dtype=np.float32)
+        Z[:d] = rows_of_Y[:, :d].T
+        Z[d] = 1.0
+        Z[d + 1] = h
+        return Z
 
     # 2. initial bounds from a random sample of rows, then order the rows by them
     rng = np.random.default_rng(seed)
     m = min(n, max(n_sample, c + 1))
     samp = np.sort(rng.choice(n, m, replace=False))
+    Zs = zt(Y[samp], hs[samp])
     g0 = np.empty(n, dtype=np.float32)
     for a in range(0, n, block):
-        S = Y[a : a + block] @ Zt[:, samp]
+        S = Y[a : a + block] @ Zs
         rows = np.arange(a, min(a + block, n))
         hit = np.searchsorted(samp, rows)
         own = (hit < m) & (samp[np.minimum(hit, m - 1)] == rows)
         S[own, hit[own]] = -np.inf  # self excluded
         g0[a : a + block] = np.partition(S, m - c, axis=1)[:, m - c]  # c-th largest
     perm = np.argsort(g0, kind="stable")
-    Yp = np.ascontiguousarray(Y[perm])
-    Ztp = np.ascontiguousarray(Zt[:, perm])
-    del Y, Zt
+    Yp = Y[perm]  # a copy, in the new order
+    del Y
+    Ztp = zt(Yp, hs[perm])
 
     best = _Best(n, c)  # in permuted indices
     starts = list(range(0, n, block))
