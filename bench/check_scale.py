@@ -55,6 +55,9 @@ def main(argv=None) -> int:
                PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="check_scale_"))
     work.mkdir(parents=True, exist_ok=True)
+    # never overwrite the course's committed figures or its claims-ledger results (.cache/results)
+    env["COURSE_FIGURES_DIR"] = str(work / "figures")
+    env["COURSE_CACHE_DIR"] = str(work / "cache")
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores; "
           f"work dir {work}", flush=True)
     rows, failed = [], 0
