@@ -46,6 +46,7 @@ def main(argv=None) -> int:
     ap.add_argument("--families", default="bert,gpt2")
     ap.add_argument("--notebooks", default="03,06,07")
     ap.add_argument("--no-report", action="store_true")
+    ap.add_argument("--shape", default="base", help="base (the real shapes) or tiny (a smoke test of this script)")
     ap.add_argument("--keep", default=None, help="directory to keep the models and outputs in (default: a temp dir)")
     args = ap.parse_args(argv)
 
@@ -63,10 +64,10 @@ def main(argv=None) -> int:
     rows, failed = [], 0
     for fam in args.families.split(","):
         fam = fam.strip()
-        mdir = work / f"{fam}-base"
+        mdir = work / f"{fam}-{args.shape}"
         t0 = time.perf_counter()
         rc, wall, cpu, rss = timed([sys.executable, "-c",
-                                    f"from helpers import models; models.build_random({fam!r}, {str(mdir)!r}, 'base')"],
+                                    f"from helpers import models; models.build_random({fam!r}, {str(mdir)!r}, {args.shape!r})"],
                                    env, work / f"build_{fam}.log")
         rows.append((fam, "build random model", rc, wall, cpu, rss, None))
         print(f"{fam}: built {mdir} in {time.perf_counter() - t0:.0f} s (exit {rc})", flush=True)
