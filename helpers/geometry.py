@@ -222,18 +222,16 @@ def knn_stats(X, k: int | Sequence[int] = (3, 5, 7), query=None, chunk: int | No
     query: ``None`` (every row), or an integer index array of rows of X (shape (m,)).
     k: one k or several; all are answered from one pass.
 
-    Method (never an n x n matrix). Candidates are ranked by
-    ||q - x||^2 / 2 = ||q||^2/2 + ||x||^2/2 - q.x, computed in float32 by blocks: one matrix product
-    per block, then two in-place passes. ``torch.topk`` (a partial selection like
-    ``np.argpartition``, measured about 15x faster on 1k x 30k blocks) keeps the max(k) + ``extra``
-    best candidates of each query; their distances and dot
-    products are recomputed in float64 and sorted, so float32 round-off can only
-    swap candidates whose distances agree to about 1e-6 relative.
-    With ``query=None`` the score matrix is symmetric, so only the blocks on and above the
-    diagonal are computed -- half the arithmetic of X X^T. Diagonal blocks come first and give
-    every row its first candidates; each off-diagonal block then updates the running top-c of its
-    rows and, through its transpose, of its columns. ``chunk`` is the block size in rows (default:
-    about 32M float32 scores per block for a query subset, 4096 x 4096 blocks for all rows).
+    Method (never an n x n matrix; helpers/_knn.py). Candidates are ranked by
+    ||q - x||^2 / 2 = ||q||^2/2 + ||x||^2/2 - q.x in float32, computed by blocks; the max(k) +
+    ``extra`` best candidates of each query are re-scored in float64 and sorted, so float32
+    round-off can only swap candidates whose distances agree to about 1e-6 relative.
+    With ``query=None`` the score matrix is symmetric: each block pair above the diagonal is
+    computed once (one product of augmented rows gives the scores directly) and one thresholded
+    pass against each row's running c-th best feeds *both* sides' top-c (see helpers/_knn.py).
+    With a query subset: one product per block of queries against all rows and a dense top-c.
+    ``chunk`` is the block size in rows (default: about 32M float32 scores per block for a query
+    subset, 4096 x 4096 blocks for all rows).
     Ties at the k-th distance are broken by the stable sort of the candidates: the mean distance
     does not depend on it, the mean dot product can, only for exactly tied neighbours.
 
@@ -263,71 +261,18 @@ def knn_stats(X, k: int | Sequence[int] = (3, 5, 7), query=None, chunk: int | No
     if chunk is not None:
         chunk = as_int(chunk, "chunk")
 
+    from . import _knn
+
     X32 = np.ascontiguousarray(X, dtype=np.float32)
     X64 = X.astype(np.float64, copy=False)
     sq = np.einsum("ij,ij->i", X64, X64)
     hs = (0.5 * sq).astype(np.float32)
-
-    if qidx is None:  # all rows: symmetric blocks
+    if qidx is None:  # all rows: symmetric blocks, each computed once (see helpers/_knn.py)
         qidx = np.arange(n)
-        B = chunk or 4096
-        starts = list(range(0, n, B))
-        best_v = np.full((n, cand), np.inf, dtype=np.float32)
-        best_i = np.zeros((n, cand), dtype=np.int64)
-
-        def block(a, c0):
-            I, J = slice(a, min(a + B, n)), slice(c0, min(c0 + B, n))
-            S = X32[I] @ X32[J].T  # (bI, bJ) float32: q.x
-            np.subtract(hs[J][None, :], S, out=S)
-            S += hs[I][:, None]  # ||q - x||^2 / 2
-            return I, J, S
-
-        for a in starts:  # diagonal blocks first: every row gets a finite bound on its c-th distance
-            I, _, S = block(a, a)
-            np.fill_diagonal(S, np.inf)  # self excluded
-            v, j = _smallest_rows(S, min(cand, S.shape[1]))
-            _merge_rows(best_v, best_i, np.arange(I.start, I.stop), v, j + a)
-        for a in starts:
-            for c0 in starts:
-                if c0 <= a:
-                    continue
-                I, J, S = block(a, c0)
-                rows_I = np.arange(I.start, I.stop)
-                v, j = _smallest_rows(S, min(cand, S.shape[1]))  # rows of I: dense top-c
-                _merge_rows(best_v, best_i, rows_I, v, j + c0)
-                # the same block read by columns serves the rows of J (a transposed copy: topk
-                # along a contiguous axis is several times faster than along a strided one)
-                v, i = _smallest_rows(S.T, min(cand, S.shape[0]))
-                _merge_rows(best_v, best_i, np.arange(J.start, J.stop), v, i + a)
-                del S
-        cand_idx = best_i
-        blocks = [(slice(a, min(a + 4096, n)), qidx[a : a + 4096]) for a in range(0, n, 4096)]
+        cand_idx = _knn.knn_candidates_all(X32, hs, cand, block=chunk or 4096)
     else:
-        m = qidx.size
-        B = chunk or max(1, 2**25 // n)
-        cand_idx = np.empty((m, cand), dtype=np.int64)
-        XT = np.ascontiguousarray(X32.T)
-        for a in range(0, m, B):
-            rows = qidx[a : a + B]
-            S = X32[rows] @ XT  # (b, n) float32
-            np.subtract(hs[None, :], S, out=S)  # ||x||^2/2 - q.x: the row's order of ||q - x||
-            S[np.arange(rows.size), rows] = np.inf  # self excluded
-            cand_idx[a : a + rows.size] = _smallest_rows(S, cand)[1]
-            del S
-        blocks = [(slice(a, min(a + 4096, m)), qidx[a : a + 4096]) for a in range(0, m, 4096)]
-
-    m = qidx.size
-    dist = np.empty((m, kmax))
-    dots = np.empty((m, kmax))
-    for sl, rows in blocks:  # exact float64 re-ranking of the few candidates
-        idx = cand_idx[sl]
-        Q64 = X64[rows]
-        N = X64[idx]  # (b, cand, d)
-        dt = np.einsum("bd,bkd->bk", Q64, N)
-        d2 = np.maximum(sq[rows][:, None] + sq[idx] - 2.0 * dt, 0.0)  # float64: cancellation ~1e-16 x norms^2
-        order = np.argsort(d2, axis=1, kind="stable")[:, :kmax]
-        dist[sl] = np.sqrt(np.take_along_axis(d2, order, axis=1))
-        dots[sl] = np.take_along_axis(dt, order, axis=1)
+        cand_idx = _knn.knn_candidates_query(X32, hs, qidx, cand, chunk)
+    dist, dots = _knn.rerank(X64, sq, qidx, cand_idx, kmax)
     out = {"query": qidx}
     for kk in ks:
         out[f"l2_k{kk}"] = dist[:, :kk].mean(axis=1)
