@@ -4,6 +4,12 @@ One module per idea of the course:
 
 - ``helpers.models``   -- load the embedded (offline) BERT-architecture model or a hub model.
 - ``helpers.data``     -- offline data: Wikipedia sample, word-similarity sets, GloVe, token frequencies.
+- ``helpers.theory``, ``helpers.simulate`` -- Gao et al.'s theorems: hulls, max-margin directions, toy softmax.
+- ``helpers.training`` -- the tiny BERT trained on CPU (the lab).
+- ``helpers.geometry``, ``helpers.metrics`` -- measuring embeddings: kNN tables, the metric zoo and
+  what each metric is invariant to.
+- ``helpers.remedies`` -- cosine regularisation, removal, whitening, flows, SimCSE.
+- ``helpers.ledger`` -- measured results handed to the claims ledger.
 - ``helpers.plotting`` -- small plotting conveniences; ``save(fig, name)`` writes ``figures/NAME.png``.
 
 Heavy libraries (torch, transformers) are imported lazily inside the functions that need them, so

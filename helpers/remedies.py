@@ -10,6 +10,8 @@ Post-processing remedies (fit on an embedding matrix ``X: (n, d)``, return a new
     ``all_but_the_top``   -- Mu & Viswanath (2018): centre, remove the top-D principal components;
     ``whiten``            -- Su et al. (2021): ``(x - mu) U Lambda^{-1/2}``, optionally truncated to k;
     ``standardize``       -- per-dimension z-score, the rogue-dimension fix (Timkey & van Schijndel 2021);
+    ``center``            -- subtract the mean row: the baseline every other remedy must beat;
+    ``zipfian_whiten``    -- Yokoi et al. (2024): whitening with frequency-weighted mean and covariance;
     ``weighted_removal``  -- Learning to Remove (Liang et al. 2021): one learned weight per top PC;
     ``fit_flow``          -- a small RealNVP normalizing flow trained to map X to N(0, I) (BERT-flow's
                              idea, Li et al. 2020).
@@ -39,6 +41,9 @@ __all__ = [
     "fit_whitening",
     "whiten",
     "standardize",
+    "center",
+    "fit_zipfian_whitening",
+    "zipfian_whiten",
     "WeightedRemoval",
     "weighted_removal",
     "Flow",
@@ -219,6 +224,54 @@ def standardize(X) -> np.ndarray:
     if constant.any():
         raise ValueError(f"X has {int(constant.sum())} constant column(s): their z-score is undefined")
     return ((A - A.mean(axis=0)) / sd).astype(np.float32)
+
+
+def center(X) -> np.ndarray:
+    """``X - mean(X)`` for ``X: (n, d)`` (float32): removes a common drift and nothing else.
+
+    The cheapest remedy and the baseline for the others: every cosine-based measure that a common
+    shift inflates (``helpers.metrics.INVARIANCES``) drops after it.
+    """
+    A = _check_matrix(X, "X", min_rows=2)
+    return (A - A.mean(axis=0)).astype(np.float32)
+
+
+def fit_zipfian_whitening(X, weights, k: int | None = None, rtol: float = 1e-10) -> Whitening:
+    """Fit Yokoi et al. (NeurIPS 2024)'s Zipfian whitening on ``X: (n, d)`` with word frequencies ``weights`` (n,).
+
+    Like ``fit_whitening``, but the mean and the covariance are expectations under the word
+    frequency p_i = w_i / sum(w), not under the uniform distribution over types:
+    ``mu = sum_i p_i x_i``, ``C = sum_i p_i (x_i - mu)(x_i - mu)^T``, map ``x -> (x - mu) U Lambda^{-1/2}``.
+    Frequent words then have mean 0 and identity covariance, the way running text sees them; the
+    uniform whitening instead lets the many rare words decide. ``k`` keeps the top-k directions.
+    """
+    A = _check_matrix(X, "X", min_rows=2)
+    n, d = A.shape
+    w = np.asarray(weights, dtype=np.float64)
+    if w.ndim != 1 or w.shape[0] != n:
+        raise ValueError(f"weights must be a 1-D array with one entry per row ({n}), got shape {w.shape}")
+    if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+        raise ValueError("weights must be finite, non-negative and not all zero (e.g. word counts)")
+    k = d if k is None else as_int(k, "k", 1, d)
+    if int((w > 0).sum()) < k + 1:
+        raise ValueError(f"whitening to {k} dimensions needs at least {k + 1} rows of positive weight, got {int((w > 0).sum())}")
+    p = w / w.sum()
+    mu = p @ A
+    Z = A - mu
+    C = (Z * p[:, None]).T @ Z
+    lam, U = np.linalg.eigh(C)
+    lam, U = lam[::-1][:k], U[:, ::-1][:, :k]
+    if lam[-1] <= rtol * max(lam[0], np.finfo(float).tiny):
+        raise ValueError("the weighted covariance is singular in the requested directions: lower k")
+    return Whitening(mu=mu, M=U / np.sqrt(lam))
+
+
+def zipfian_whiten(X, weights, k: int | None = None) -> np.ndarray:
+    """``fit_zipfian_whitening(X, weights, k).transform(X)``: float32 ``(n, k)``.
+
+    Under the frequency weights the result has mean 0 and covariance I (tested).
+    """
+    return fit_zipfian_whitening(X, weights, k).transform(X)
 
 
 # --------------------------------------------------------------------------------------------------
