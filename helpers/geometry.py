@@ -27,6 +27,8 @@ from ._checks import as_int, as_matrix
 
 __all__ = [
     "random_pair_cosine",
+    "weighted_pair_cosine",
+    "bucket_table",
     "knn_stats",
     "frequency_bucket_table",
     "isotropy_partition",
@@ -95,6 +97,33 @@ def random_pair_cosine(X, n_pairs: int | None = 100_000, seed=0) -> float:
             raise ValueError("X has an all-zero row: its cosine with anything is undefined")
         out[a : a + 65_536] = np.einsum("ij,ij->i", A, B) / (na * nb)
     return float(out.mean())
+
+
+def weighted_pair_cosine(X, weights) -> float:
+    """Exact mean cosine of pairs (i, j), i != j, each row drawn with probability proportional to ``weights``.
+
+    With p = weights / sum(weights) and unit rows u_i, drawing i and j independently from p and
+    discarding i == j gives E[cos] = (||sum_i p_i u_i||^2 - sum_i p_i^2) / (1 - sum_i p_i^2): one pass,
+    no sampling. With ``weights`` = token counts in running text this is the cosine of two random
+    *tokens of the text* (frequent words dominate) instead of two random *types* of the vocabulary
+    (``random_pair_cosine``, which rare rows dominate). Rows with weight 0 are ignored; at least two
+    rows need a positive weight.
+    """
+    X = _matrix(X)
+    w = np.asarray(weights)
+    if w.ndim != 1 or w.shape[0] != X.shape[0] or w.dtype == object or not np.issubdtype(w.dtype, np.number):
+        raise ValueError(f"weights must be a 1-D numeric array with one entry per row of X ({X.shape[0]})")
+    w = w.astype(np.float64)
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise ValueError("weights must be finite and non-negative")
+    nz = np.flatnonzero(w > 0)
+    if nz.size < 2:
+        raise ValueError("at least two rows need a positive weight to form a pair")
+    p = w[nz] / w[nz].sum()
+    U = _unit_rows(X[nz].astype(np.float64))
+    m = p @ U
+    q = float(p @ p)
+    return float((m @ m - q) / (1.0 - q))
 
 
 def layer_anisotropy(hidden_states, n_pairs: int = 100_000, seed=0) -> np.ndarray:
@@ -345,6 +374,33 @@ def frequency_bucket_table(
         zero = np.flatnonzero(f == 0)
         if zero.size:
             groups["unseen"] = zero
+    return bucket_table(X, groups, ks=ks, max_queries=max_queries, seed=seed, chunk=chunk)
+
+
+def bucket_table(X, groups, ks=(3, 5, 7), max_queries: int | None = None, seed=0, chunk: int | None = None) -> pd.DataFrame:
+    """Table 1 layout (norm, k-NN l2 distance and dot product) for any grouping of the rows of X.
+
+    groups: {label: integer row ids}. Used by ``frequency_bucket_table`` (rank buckets) and by the
+    count buckets of ``helpers.lab.count_buckets`` (notebooks 05, 06, 10). Neighbours are searched
+    among *all* rows of X; ``max_queries`` caps the queries per group by a uniform sample
+    (``np.random.default_rng(seed)``); norms use the whole group. Empty groups give NaN columns.
+    """
+    X = _matrix(X)
+    V = X.shape[0]
+    ks = _ks(ks)
+    if max(ks) + 1 > V:
+        raise ValueError(f"X has {V} rows: k = {max(ks)} nearest neighbours need at least {max(ks) + 1}")
+    if max_queries is not None:
+        max_queries = as_int(max_queries, "max_queries")
+    if not isinstance(groups, dict) or not groups:
+        raise ValueError("groups must be a non-empty dict {label: row ids}")
+    clean = {}
+    for label, ids in groups.items():
+        ids = np.asarray(ids)
+        if ids.ndim != 1 or (ids.size and (not np.issubdtype(ids.dtype, np.integer) or ids.min() < 0 or ids.max() >= V)):
+            raise ValueError(f"group {label!r} must be a 1-D array of row ids in [0, {V})")
+        clean[label] = ids.astype(np.int64)
+    groups = clean
     rng = np.random.default_rng(seed)
     rows = ["norm"] + [f"knn_l2_k{k}" for k in ks] + [f"knn_dot_k{k}" for k in ks]
     table = pd.DataFrame(index=rows, columns=list(groups), dtype=float)
