@@ -20,7 +20,7 @@ export TRANSFORMERS_VERBOSITY := error
 export HF_HUB_DISABLE_PROGRESS_BARS := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: venv course test unit nbval lab book slides bench clean
+.PHONY: venv course test unit nbval lab book slides bench clean report check-scale
 
 venv: $(VENV)/.installed
 
@@ -52,16 +52,29 @@ nbval: venv
 lab: venv
 	$(BIN)/jupyter lab notebooks/
 
+# the book: a Sphinx site (myst-nb, sphinx-book-theme) of the stored, verified outputs; offline
 book: venv
-	$(PY) book/build.py book
+	$(PY) book/build.py
+	$(PY) book/check.py _build/book
 	@echo "open _build/book/index.html"
 
+# reveal.js decks, one per notebook (reveal.js from the npm registry on the first build)
 slides: venv
-	$(PY) book/build.py slides
+	$(PY) book/slides.py
 	@echo "open _build/slides/index.html"
 
 bench: venv
 	$(PY) bench/run_all.py
+
+# make report [MODEL=hub-id-or-dir] [OUT=report.html]: one self-contained HTML diagnostic page
+MODEL ?=
+OUT   ?= report.html
+report: venv
+	$(PY) -m helpers.report $(MODEL) --out $(OUT)
+
+# bert-base- and gpt2-shaped random models: notebooks 03/06/07 and the report, timed (README)
+check-scale: venv
+	$(PY) bench/check_scale.py
 
 clean:
 	rm -rf .cache .pytest_cache _build

@@ -1,195 +1,238 @@
-"""Build the rendered course from the executed notebooks, offline.
+"""Build the course book: a Sphinx site (myst-nb + sphinx-book-theme), offline, nothing executed.
 
-    python book/build.py book     # static HTML site   -> _build/book/index.html
-    python book/build.py slides   # reveal.js slides   -> _build/slides/index.html
+    python book/build.py                    # -> _build/book/index.html
+    python book/build.py --out DIR --only 04 --only 10   # a subset (the render test uses this)
 
-Nothing is executed: the pages show exactly the outputs that strict nbval verified.
-MathJax 2 comes from the PyPI wheel ``jupyter-server-mathjax`` and is copied next to the pages;
-reveal.js 4 (for the slides) comes from the npm registry into ``_build/vendor`` on first use.
-So the built pages need no network to render math, figures and slides.
+Steps:
+1. stage a Sphinx source tree in ``_build/book_src`` that mirrors the repository's layout
+   (``notebooks/``, ``notebooks/solutions/``, ``figures/``), so every relative link and every
+   ``../figures/*.png`` in the notebooks resolves as it does in Jupyter. The notebooks are copied
+   rewritten by ``book/transform.py``: theorem/proof paragraphs become sphinx-proof blocks, each
+   ``## Exercises`` section gets a link to its solutions page, live widget outputs become a note.
+   The landing page ``index.md`` is README.md's title, introduction and course map; the table of
+   contents is built from the notebooks present (a glob, not a list). Files are only rewritten when
+   their content changes, so a second build is incremental.
+2. ``sphinx-build -c book`` with execution off (myst-nb shows the stored, nbval-verified outputs).
+3. copy MathJax 2 from the ``jupyter-server-mathjax`` wheel into ``_static/mathjax``.
 
-Slides use each cell's ``slideshow.slide_type`` metadata where a notebook sets it; otherwise a
-default: a markdown cell that opens a ``##`` section starts a slide, check cells (code with an
-``assert``) appear as fragments, set-up and parameters cells are skipped.
+The slides are built by ``book/slides.py`` (``make slides``) into ``_build/slides``; the book's
+sidebar links to them.
 """
 from __future__ import annotations
 
-import html
-import json
+import argparse
 import re
 import shutil
-import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
-from nbconvert import HTMLExporter, SlidesExporter
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import transform  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+CONF_DIR = ROOT / "book"
 NB_DIR = ROOT / "notebooks"
-OUT = ROOT / "_build"
-REVEAL_VERSION = "4.0.2"  # the version nbconvert's reveal template is written for
-# nbconvert's reveal template also loads these two from a CDN; the slides get local copies
-JS_FROM_CDN = {
-    "https://cdnjs.cloudflare.com/ajax/libs/jquery/2.0.3/jquery.min.js": ("jquery@2.2.4", "jquery/dist/jquery.min.js"),
-    "https://cdnjs.cloudflare.com/ajax/libs/require.js/2.1.10/require.min.js": ("requirejs@2.1.10", "requirejs/require.js"),
-}
+FIG_DIR = ROOT / "figures"
+MATHJAX_DIR = "mathjax"  # under _static; conf.py's mathjax_path points there
 
 
-def notebooks():
+def course_notebooks(only: list[str] | None = None) -> tuple[list[Path], list[Path]]:
+    """The numbered notebooks and their solutions present on disk (optionally those whose number is in ``only``)."""
     main = sorted(NB_DIR.glob("[0-9][0-9]_*.ipynb"))
-    sols = sorted((NB_DIR / "solutions").glob("*.ipynb"))
+    sols = sorted((NB_DIR / "solutions").glob("[0-9][0-9]_*.ipynb"))
+    if only:
+        keep = {o.zfill(2) for o in only}
+        main = [p for p in main if p.name[:2] in keep]
+        sols = [p for p in sols if p.name[:2] in keep]
     return main, sols
 
 
-def title_and_blurb(nb):
-    for cell in nb.cells:
+def _write_if_changed(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+
+
+def _readme_section(readme: str, heading: str) -> str:
+    m = re.search(rf"^## {re.escape(heading)}\s*$(.*?)(?=^## |\Z)", readme, re.M | re.S)
+    return m.group(1).strip() if m else ""
+
+
+def landing_page(main: list[Path], sols: list[Path]) -> str:
+    """index.md: README's title, introduction and course map, and the table of contents (from the files present)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    title = re.search(r"^# (.+)$", readme, re.M).group(1).strip()
+    intro = re.search(r"^# .+?$(.*?)(?=^## )", readme, re.M | re.S).group(1).strip()
+    course_map = _readme_section(readme, "The course map")
+    # the README links notebooks/solutions/ (a folder); the book has a page for it
+    course_map = course_map.replace("(notebooks/solutions/)", "(solutions.md)")
+    present = {p.relative_to(ROOT).as_posix() for p in main + sols}
+    # a link to a notebook not in this build (a subset build, or a notebook renamed before README
+    # caught up) or to a file that does not exist keeps its text and loses the link
+    def unlink(m: re.Match) -> str:
+        target = m.group(2).split("#")[0]
+        if re.match(r"^[a-z][a-z0-9+.-]*:", target) or not target or target.endswith(".md"):
+            return m.group(0)
+        if target.endswith(".ipynb"):
+            return m.group(0) if target in present else m.group(1)
+        return m.group(0) if (ROOT / target).exists() else m.group(1)
+
+    course_map = re.sub(r"(?<!!)\[([^\]]+)\]\(([^)\s]+)\)", unlink, course_map)
+    toc = "\n".join(p.relative_to(ROOT).with_suffix("").as_posix() for p in main)
+    return f"""# {title}
+
+{intro}
+
+:::{{tip}}
+This book shows the notebooks exactly as CI verified them: every output on these pages was
+produced by executing the notebook and is compared by strict nbval on every change. To run them
+yourself and move the sliders of the explorables, open them in Jupyter Lab (`make lab`).
+For a seminar there are [slides](#seminar-slides), one reveal.js deck per notebook.
+:::
+
+## The course map
+
+{course_map}
+
+(seminar-slides)=
+## Slides and solutions
+
+- <a href="../slides/index.html">Slides</a>: one reveal.js deck per notebook, built by `make slides`
+  (works offline once built).
+- [Solutions to the exercises](solutions.md): executed and verified by strict nbval like the course.
+
+```{{toctree}}
+:hidden:
+:caption: Course
+:maxdepth: 1
+
+{toc}
+```
+
+```{{toctree}}
+:hidden:
+:caption: Exercises
+
+solutions
+```
+"""
+
+
+def solutions_page(sols: list[Path]) -> str:
+    toc = "\n".join(p.relative_to(ROOT).with_suffix("").as_posix() for p in sols)
+    return f"""# Solutions to the exercises
+
+Each notebook ends with 2–4 exercises; their solutions below are notebooks too, executed and
+verified by strict nbval like the course, so a teacher can hand them out knowing they run.
+
+```{{toctree}}
+:maxdepth: 1
+
+{toc}
+```
+"""
+
+
+def _title(path: Path) -> str | None:
+    """The first markdown heading of a notebook (its page title in the book)."""
+    for cell in nbformat.read(path, as_version=4).cells:
         if cell.cell_type == "markdown":
-            lines = cell.source.strip().splitlines()
-            title = lines[0].lstrip("# ").strip() if lines else ""
-            body = " ".join(l.strip() for l in lines[1:] if l.strip())
-            blurb = re.split(r"(?<=[.!?])\s", body, maxsplit=1)[0] if body else ""
-            return title, blurb
-    return "", ""
+            m = re.search(r"^#\s+(.+)$", cell.source, re.M)
+            if m:
+                return m.group(1).strip()
+    return None
 
 
-def copy_mathjax(dest: Path) -> str:
-    import jupyter_server_mathjax
-
-    src = Path(jupyter_server_mathjax.__file__).parent / "static"
-    target = dest / "mathjax"
-    if not target.exists():
-        shutil.copytree(src, target)
-    return "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"  # the config this wheel ships
-
-
-def fix_links(body: str) -> str:
-    # links between notebooks point at the rendered pages
-    return re.sub(r'href="([^"#:]+)\.ipynb(#[^"]*)?"', lambda m: f'href="{m.group(1)}.html{m.group(2) or ""}"', body)
-
-
-def build_book():
-    dest = OUT / "book"
-    dest.mkdir(parents=True, exist_ok=True)
-    (dest / "solutions").mkdir(exist_ok=True)
-    mj = copy_mathjax(dest)
-    main, sols = notebooks()
-    rows = []
+def stage(src: Path, only: list[str] | None = None) -> dict:
+    """Write the Sphinx source tree into ``src``; return a summary (pages, proof blocks, solution links)."""
+    main, sols = course_notebooks(only)
+    if not main:
+        raise ValueError(f"no notebooks to build (only={only!r}) in {NB_DIR}")
+    summary = {"notebooks": len(main), "solutions": len(sols), "proof_blocks": 0, "solutions_links": 0, "widgets": 0}
+    wanted = set()
+    sol_names = {p.name[:2]: p for p in sols}
     for path in main + sols:
         nb = nbformat.read(path, as_version=4)
-        rel = path.relative_to(NB_DIR).with_suffix(".html")
-        depth = len(rel.parts) - 1
-        exporter = HTMLExporter(template_name="lab", mathjax_url="../" * depth + mj)
-        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
-        (dest / rel).write_text(fix_links(body))
-        title, blurb = title_and_blurb(nb)
-        rows.append((rel.as_posix(), title, blurb, path in sols))
-    items = "\n".join(
-        f'<tr><td><a href="{r}">{html.escape(t)}</a></td><td>{html.escape(b)}</td></tr>' for r, t, b, s in rows if not s
-    )
-    sol_items = "\n".join(f'<li><a href="{r}">{html.escape(t)}</a></li>' for r, t, b, s in rows if s)
-    (dest / "index.html").write_text(INDEX.format(items=items, sol_items=sol_items))
-    print(f"book: {len(rows)} pages -> {dest / 'index.html'}")
+        rel = path.relative_to(ROOT)
+        sol = sol_names.get(path.name[:2]) if path.parent == NB_DIR else None
+        href = sol.relative_to(NB_DIR).as_posix() if sol else None
+        nb, s = transform.rewrite_notebook(nb, label_prefix=path.stem, solutions_href=href,
+                                           solutions_title=_title(sol) if sol else None)
+        summary["proof_blocks"] += s["proof_blocks"]
+        summary["solutions_links"] += int(s["solutions_link"])
+        summary["widgets"] += s["widgets"]
+        _write_if_changed(src / rel, nbformat.writes(nb))
+        wanted.add(rel.as_posix())
+    # drop staged notebooks that are gone from the repository (renamed, or not in this subset)
+    for old in list(src.glob("notebooks/**/*.ipynb")):
+        if old.relative_to(src).as_posix() not in wanted:
+            old.unlink()
+    # figures: the notebooks reference them as ../figures/*.png
+    figs = src / "figures"
+    figs.mkdir(parents=True, exist_ok=True)
+    for f in FIG_DIR.glob("*"):
+        if f.is_file():
+            dest = figs / f.name
+            if not dest.exists() or dest.stat().st_mtime < f.stat().st_mtime or dest.stat().st_size != f.stat().st_size:
+                shutil.copy2(f, dest)
+    _write_if_changed(src / "index.md", landing_page(main, sols))
+    _write_if_changed(src / "solutions.md", solutions_page(sols))
+    return summary
 
 
-def default_slide_type(cell, first_md_seen: bool) -> str:
-    src = cell.source.lstrip()
-    if cell.cell_type == "markdown":
-        if not first_md_seen or re.match(r"^#{1,2}\s", src):
-            return "slide"
-        if re.match(r"^#{3,}\s", src):
-            return "subslide"
-        return "-"
-    tags = set(cell.metadata.get("tags", []))
-    if "parameters" in tags or src.startswith("# NBVAL_IGNORE_OUTPUT"):
-        return "skip"
-    if re.search(r"^\s*assert\b", cell.source, re.M):
-        return "fragment"
-    return "-"
+def copy_mathjax(out: Path) -> None:
+    import jupyter_server_mathjax
+
+    target = out / "_static" / MATHJAX_DIR
+    if not (target / "MathJax.js").exists():
+        shutil.copytree(Path(jupyter_server_mathjax.__file__).parent / "static", target, dirs_exist_ok=True)
 
 
-def ensure_reveal() -> Path:
-    vendor = OUT / "vendor"
-    reveal = vendor / "node_modules" / "reveal.js"
-    wanted = [reveal / "dist" / "reveal.js"] + [vendor / "node_modules" / f for _, f in JS_FROM_CDN.values()]
-    if not all(p.exists() for p in wanted):
-        vendor.mkdir(parents=True, exist_ok=True)
-        pkgs = [f"reveal.js@{REVEAL_VERSION}"] + [p for p, _ in JS_FROM_CDN.values()]
-        cmd = ["npm", "install", "--no-save", "--no-audit", "--no-fund", "--prefix", str(vendor), *pkgs]
-        print("fetching reveal.js once:", " ".join(cmd))
-        subprocess.run(cmd, check=True)
-    return reveal
+def build(out: Path | None = None, src: Path | None = None, only: list[str] | None = None,
+          jobs: int = 1, quiet: bool = True, fresh: bool = False) -> dict:
+    """Stage and build the book; return the staging summary plus ``warnings`` (list of str) and ``seconds``."""
+    from sphinx.cmd.build import build_main
+
+    out = Path(out or ROOT / "_build" / "book")
+    src = Path(src or out.parent / f"{out.name}_src")  # staging beside the output: _build/book_src
+    if fresh:
+        shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(src, ignore_errors=True)
+    t0 = time.perf_counter()
+    summary = stage(src, only)
+    warnings_file = out.parent / f".{out.name}-warnings.txt"
+    out.mkdir(parents=True, exist_ok=True)
+    args = ["-b", "html", "-c", str(CONF_DIR), "-d", str(out / ".doctrees"), "-w", str(warnings_file), "-j", str(jobs)]
+    if quiet:
+        args.append("-q")
+    rc = build_main(args + [str(src), str(out)])
+    copy_mathjax(out)
+    summary["warnings"] = [w for w in warnings_file.read_text().splitlines() if w.strip()] if warnings_file.exists() else []
+    summary["seconds"] = time.perf_counter() - t0
+    if rc != 0:
+        raise RuntimeError(f"sphinx-build failed (exit {rc}); warnings:\n" + "\n".join(summary["warnings"]))
+    return summary
 
 
-def build_slides():
-    dest = OUT / "slides"
-    dest.mkdir(parents=True, exist_ok=True)
-    reveal = ensure_reveal()
-    if not (dest / "reveal.js").exists():
-        shutil.copytree(reveal, dest / "reveal.js", ignore=shutil.ignore_patterns("node_modules", "test", "examples"))
-    (dest / "js").mkdir(exist_ok=True)
-    local_js = {}
-    for url, (_, rel) in JS_FROM_CDN.items():
-        shutil.copy(OUT / "vendor" / "node_modules" / rel, dest / "js" / Path(rel).name)
-        local_js[url] = f"js/{Path(rel).name}"
-    mj = copy_mathjax(dest)
-    main, _ = notebooks()
-    links = []
-    for path in main:
-        nb = nbformat.read(path, as_version=4)
-        first_md = False
-        for cell in nb.cells:
-            if "slide_type" not in cell.metadata.get("slideshow", {}):
-                cell.metadata.setdefault("slideshow", {})["slide_type"] = default_slide_type(cell, first_md)
-            if cell.cell_type == "markdown":
-                first_md = True
-        exporter = SlidesExporter(reveal_url_prefix="reveal.js", reveal_scroll=True, mathjax_url=mj)
-        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
-        for url, local in local_js.items():
-            body = body.replace(url, local)
-        remote = re.findall(r'<script[^>]+src="https?://[^"]+"|<link[^>]+href="https?://[^"]+\.css"', body)
-        assert not remote, f"slides would still load from the network: {remote}"
-        out = dest / f"{path.stem}.slides.html"
-        out.write_text(fix_links(body))
-        links.append((out.name, title_and_blurb(nb)[0]))
-    items = "\n".join(f'<li><a href="{n}">{html.escape(t)}</a></li>' for n, t in links)
-    (dest / "index.html").write_text(SLIDES_INDEX.format(items=items))
-    print(f"slides: {len(links)} decks -> {dest / 'index.html'}")
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=None, help="output folder (default _build/book)")
+    ap.add_argument("--only", action="append", help="build only notebook NN (repeatable)")
+    ap.add_argument("-j", "--jobs", type=int, default=1, help="Sphinx parallel jobs")
+    ap.add_argument("--fresh", action="store_true", help="rebuild from scratch")
+    a = ap.parse_args(argv)
+    s = build(out=a.out, only=a.only, jobs=a.jobs, quiet=True, fresh=a.fresh)
+    out = a.out or ROOT / "_build" / "book"
+    for w in s["warnings"]:
+        print("warning:", w)
+    print(f"book: {s['notebooks']} notebooks + {s['solutions']} solutions, {s['proof_blocks']} theorem/proof blocks, "
+          f"{s['solutions_links']} exercise->solutions links, {s['widgets']} widget outputs replaced, "
+          f"{len(s['warnings'])} warnings, {s['seconds']:.1f} s -> {out / 'index.html'}")
+    return 0
 
-
-INDEX = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Representation degeneration: the course</title>
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; }}
-table {{ border-collapse: collapse; }} td {{ border-bottom: 1px solid #ddd; padding: .4rem .6rem; vertical-align: top; }}
-td:first-child {{ white-space: nowrap; }}
-</style></head><body>
-<h1>Representation degeneration, derived, simulated and measured</h1>
-<p>Why the word embeddings of Transformer language models crowd into a narrow cone, why that hurts
-semantic similarity, and what fixes it. Every page below was executed and verified by strict nbval;
-this site shows those verified outputs. Slides for a seminar: <a href="../slides/index.html">slides</a>.</p>
-<table>
-{items}
-</table>
-<h2>Solutions to the exercises</h2>
-<ul>
-{sol_items}
-</ul>
-</body></html>
-"""
-
-SLIDES_INDEX = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Representation degeneration: slides</title>
-<style>body {{ font-family: system-ui, sans-serif; max-width: 50rem; margin: 2rem auto; line-height: 1.6; }}</style>
-</head><body><h1>Slides, one deck per notebook</h1>
-<p>Arrow keys move between slides; <kbd>s</kbd> opens the speaker view. Check cells appear as fragments.</p>
-<ul>
-{items}
-</ul></body></html>
-"""
 
 if __name__ == "__main__":
-    what = sys.argv[1:] or ["book", "slides"]
-    for w in what:
-        {"book": build_book, "slides": build_slides}[w]()
+    sys.exit(main())

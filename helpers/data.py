@@ -207,6 +207,13 @@ def token_counts(tokenizer, texts) -> np.ndarray:
     return counts
 
 
+def _space_marks_words(tokenizer) -> bool:
+    """True for tokenizers where " the" and "the" encode differently (byte-level BPE: "Ġthe")."""
+    a = tokenizer(" the", add_special_tokens=False)["input_ids"]
+    b = tokenizer("the", add_special_tokens=False)["input_ids"]
+    return a != b
+
+
 def token_frequencies(tokenizer, source: str = "wordfreq", n_words: int = 200_000) -> np.ndarray:
     """Estimated frequency of each vocabulary token in running English text, shape (V,), float64.
 
@@ -218,7 +225,9 @@ def token_frequencies(tokenizer, source: str = "wordfreq", n_words: int = 200_00
         books, web and social media). Tokenize each word with ``tokenizer`` and add f(w) to every
         token the word produces, once per occurrence. So ``##`` continuation pieces get the
         frequency of the words they occur in, and a token that no frequent word produces gets 0.
-        Special tokens ([CLS], [SEP], [PAD], ...) get 0: they are not text.
+        Special tokens ([CLS], [SEP], [PAD], ...) get 0: they are not text. Byte-level BPE
+        tokenizers (GPT-2, RoBERTa) mark a word that follows a space by a leading space ("Ġword");
+        for them each word is tokenized as " word", the form it takes in running text.
     ``source="wiki"``
         Exact counts of each token in ``wiki_sample()`` tokenized whole, divided by the number of
         whitespace-separated words of the sample (about 480k), so both sources share a unit.
@@ -231,7 +240,8 @@ def token_frequencies(tokenizer, source: str = "wordfreq", n_words: int = 200_00
     if n_words < 1:
         raise ValueError("n_words must be positive")
     V = _vocab_size(tokenizer)
-    key = f"freq_{source}_{n_words if source == 'wordfreq' else 'all'}_{_tokenizer_key(tokenizer)}.npy"
+    lead = _space_marks_words(tokenizer) if source == "wordfreq" else False
+    key = f"freq_{source}_{n_words if source == 'wordfreq' else 'all'}{'_sp' if lead else ''}_{_tokenizer_key(tokenizer)}.npy"
     path = cache_dir() / key
     if path.exists():
         freq = np.load(path)
@@ -242,7 +252,7 @@ def token_frequencies(tokenizer, source: str = "wordfreq", n_words: int = 200_00
 
         words = wordfreq.top_n_list("en", n_words)
         f = np.array([wordfreq.word_frequency(w, "en") for w in words])
-        enc = _encode(tokenizer, words)
+        enc = _encode(tokenizer, [" " + w for w in words] if lead else words)
         lens = np.fromiter((len(e) for e in enc), dtype=np.int64, count=len(enc))
         ids = np.fromiter((i for e in enc for i in e), dtype=np.int64, count=int(lens.sum()))
         freq = np.bincount(ids, weights=np.repeat(f, lens), minlength=V)[:V].astype(np.float64)

@@ -27,6 +27,8 @@ from ._checks import as_int, as_matrix
 
 __all__ = [
     "random_pair_cosine",
+    "weighted_pair_cosine",
+    "bucket_table",
     "knn_stats",
     "frequency_bucket_table",
     "isotropy_partition",
@@ -95,6 +97,33 @@ def random_pair_cosine(X, n_pairs: int | None = 100_000, seed=0) -> float:
             raise ValueError("X has an all-zero row: its cosine with anything is undefined")
         out[a : a + 65_536] = np.einsum("ij,ij->i", A, B) / (na * nb)
     return float(out.mean())
+
+
+def weighted_pair_cosine(X, weights) -> float:
+    """Exact mean cosine of pairs (i, j), i != j, each row drawn with probability proportional to ``weights``.
+
+    With p = weights / sum(weights) and unit rows u_i, drawing i and j independently from p and
+    discarding i == j gives E[cos] = (||sum_i p_i u_i||^2 - sum_i p_i^2) / (1 - sum_i p_i^2): one pass,
+    no sampling. With ``weights`` = token counts in running text this is the cosine of two random
+    *tokens of the text* (frequent words dominate) instead of two random *types* of the vocabulary
+    (``random_pair_cosine``, which rare rows dominate). Rows with weight 0 are ignored; at least two
+    rows need a positive weight.
+    """
+    X = _matrix(X)
+    w = np.asarray(weights)
+    if w.ndim != 1 or w.shape[0] != X.shape[0] or w.dtype == object or not np.issubdtype(w.dtype, np.number):
+        raise ValueError(f"weights must be a 1-D numeric array with one entry per row of X ({X.shape[0]})")
+    w = w.astype(np.float64)
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise ValueError("weights must be finite and non-negative")
+    nz = np.flatnonzero(w > 0)
+    if nz.size < 2:
+        raise ValueError("at least two rows need a positive weight to form a pair")
+    p = w[nz] / w[nz].sum()
+    U = _unit_rows(X[nz].astype(np.float64))
+    m = p @ U
+    q = float(p @ p)
+    return float((m @ m - q) / (1.0 - q))
 
 
 def layer_anisotropy(hidden_states, n_pairs: int = 100_000, seed=0) -> np.ndarray:
@@ -222,18 +251,16 @@ def knn_stats(X, k: int | Sequence[int] = (3, 5, 7), query=None, chunk: int | No
     query: ``None`` (every row), or an integer index array of rows of X (shape (m,)).
     k: one k or several; all are answered from one pass.
 
-    Method (never an n x n matrix). Candidates are ranked by
-    ||q - x||^2 / 2 = ||q||^2/2 + ||x||^2/2 - q.x, computed in float32 by blocks: one matrix product
-    per block, then two in-place passes. ``torch.topk`` (a partial selection like
-    ``np.argpartition``, measured about 15x faster on 1k x 30k blocks) keeps the max(k) + ``extra``
-    best candidates of each query; their distances and dot
-    products are recomputed in float64 and sorted, so float32 round-off can only
-    swap candidates whose distances agree to about 1e-6 relative.
-    With ``query=None`` the score matrix is symmetric, so only the blocks on and above the
-    diagonal are computed -- half the arithmetic of X X^T. Diagonal blocks come first and give
-    every row its first candidates; each off-diagonal block then updates the running top-c of its
-    rows and, through its transpose, of its columns. ``chunk`` is the block size in rows (default:
-    about 32M float32 scores per block for a query subset, 4096 x 4096 blocks for all rows).
+    Method (never an n x n matrix; helpers/_knn.py). Candidates are ranked by
+    ||q - x||^2 / 2 = ||q||^2/2 + ||x||^2/2 - q.x in float32, computed by blocks; the max(k) +
+    ``extra`` best candidates of each query are re-scored in float64 and sorted, so float32
+    round-off can only swap candidates whose distances agree to about 1e-6 relative.
+    With ``query=None`` the score matrix is symmetric: each block pair above the diagonal is
+    computed once (one product of augmented rows gives the scores directly) and one thresholded
+    pass against each row's running c-th best feeds *both* sides' top-c (see helpers/_knn.py).
+    With a query subset: one product per block of queries against all rows and a dense top-c.
+    ``chunk`` is the block size in rows (default: about 32M float32 scores per block for a query
+    subset, 4096 x 4096 blocks for all rows).
     Ties at the k-th distance are broken by the stable sort of the candidates: the mean distance
     does not depend on it, the mean dot product can, only for exactly tied neighbours.
 
@@ -263,71 +290,18 @@ def knn_stats(X, k: int | Sequence[int] = (3, 5, 7), query=None, chunk: int | No
     if chunk is not None:
         chunk = as_int(chunk, "chunk")
 
+    from . import _knn
+
     X32 = np.ascontiguousarray(X, dtype=np.float32)
     X64 = X.astype(np.float64, copy=False)
     sq = np.einsum("ij,ij->i", X64, X64)
     hs = (0.5 * sq).astype(np.float32)
-
-    if qidx is None:  # all rows: symmetric blocks
+    if qidx is None:  # all rows: symmetric blocks, each computed once (see helpers/_knn.py)
         qidx = np.arange(n)
-        B = chunk or 4096
-        starts = list(range(0, n, B))
-        best_v = np.full((n, cand), np.inf, dtype=np.float32)
-        best_i = np.zeros((n, cand), dtype=np.int64)
-
-        def block(a, c0):
-            I, J = slice(a, min(a + B, n)), slice(c0, min(c0 + B, n))
-            S = X32[I] @ X32[J].T  # (bI, bJ) float32: q.x
-            np.subtract(hs[J][None, :], S, out=S)
-            S += hs[I][:, None]  # ||q - x||^2 / 2
-            return I, J, S
-
-        for a in starts:  # diagonal blocks first: every row gets a finite bound on its c-th distance
-            I, _, S = block(a, a)
-            np.fill_diagonal(S, np.inf)  # self excluded
-            v, j = _smallest_rows(S, min(cand, S.shape[1]))
-            _merge_rows(best_v, best_i, np.arange(I.start, I.stop), v, j + a)
-        for a in starts:
-            for c0 in starts:
-                if c0 <= a:
-                    continue
-                I, J, S = block(a, c0)
-                rows_I = np.arange(I.start, I.stop)
-                v, j = _smallest_rows(S, min(cand, S.shape[1]))  # rows of I: dense top-c
-                _merge_rows(best_v, best_i, rows_I, v, j + c0)
-                # the same block read by columns serves the rows of J (a transposed copy: topk
-                # along a contiguous axis is several times faster than along a strided one)
-                v, i = _smallest_rows(S.T, min(cand, S.shape[0]))
-                _merge_rows(best_v, best_i, np.arange(J.start, J.stop), v, i + a)
-                del S
-        cand_idx = best_i
-        blocks = [(slice(a, min(a + 4096, n)), qidx[a : a + 4096]) for a in range(0, n, 4096)]
+        cand_idx = _knn.knn_candidates_all(X32, hs, cand, block=chunk or 4096)
     else:
-        m = qidx.size
-        B = chunk or max(1, 2**25 // n)
-        cand_idx = np.empty((m, cand), dtype=np.int64)
-        XT = np.ascontiguousarray(X32.T)
-        for a in range(0, m, B):
-            rows = qidx[a : a + B]
-            S = X32[rows] @ XT  # (b, n) float32
-            np.subtract(hs[None, :], S, out=S)  # ||x||^2/2 - q.x: the row's order of ||q - x||
-            S[np.arange(rows.size), rows] = np.inf  # self excluded
-            cand_idx[a : a + rows.size] = _smallest_rows(S, cand)[1]
-            del S
-        blocks = [(slice(a, min(a + 4096, m)), qidx[a : a + 4096]) for a in range(0, m, 4096)]
-
-    m = qidx.size
-    dist = np.empty((m, kmax))
-    dots = np.empty((m, kmax))
-    for sl, rows in blocks:  # exact float64 re-ranking of the few candidates
-        idx = cand_idx[sl]
-        Q64 = X64[rows]
-        N = X64[idx]  # (b, cand, d)
-        dt = np.einsum("bd,bkd->bk", Q64, N)
-        d2 = np.maximum(sq[rows][:, None] + sq[idx] - 2.0 * dt, 0.0)  # float64: cancellation ~1e-16 x norms^2
-        order = np.argsort(d2, axis=1, kind="stable")[:, :kmax]
-        dist[sl] = np.sqrt(np.take_along_axis(d2, order, axis=1))
-        dots[sl] = np.take_along_axis(dt, order, axis=1)
+        cand_idx = _knn.knn_candidates_query(X32, hs, qidx, cand, chunk)
+    dist, dots = _knn.rerank(X64, sq, qidx, cand_idx, kmax)
     out = {"query": qidx}
     for kk in ks:
         out[f"l2_k{kk}"] = dist[:, :kk].mean(axis=1)
@@ -400,6 +374,33 @@ def frequency_bucket_table(
         zero = np.flatnonzero(f == 0)
         if zero.size:
             groups["unseen"] = zero
+    return bucket_table(X, groups, ks=ks, max_queries=max_queries, seed=seed, chunk=chunk)
+
+
+def bucket_table(X, groups, ks=(3, 5, 7), max_queries: int | None = None, seed=0, chunk: int | None = None) -> pd.DataFrame:
+    """Table 1 layout (norm, k-NN l2 distance and dot product) for any grouping of the rows of X.
+
+    groups: {label: integer row ids}. Used by ``frequency_bucket_table`` (rank buckets) and by the
+    count buckets of ``helpers.lab.count_buckets`` (notebooks 05, 06, 10). Neighbours are searched
+    among *all* rows of X; ``max_queries`` caps the queries per group by a uniform sample
+    (``np.random.default_rng(seed)``); norms use the whole group. Empty groups give NaN columns.
+    """
+    X = _matrix(X)
+    V = X.shape[0]
+    ks = _ks(ks)
+    if max(ks) + 1 > V:
+        raise ValueError(f"X has {V} rows: k = {max(ks)} nearest neighbours need at least {max(ks) + 1}")
+    if max_queries is not None:
+        max_queries = as_int(max_queries, "max_queries")
+    if not isinstance(groups, dict) or not groups:
+        raise ValueError("groups must be a non-empty dict {label: row ids}")
+    clean = {}
+    for label, ids in groups.items():
+        ids = np.asarray(ids)
+        if ids.ndim != 1 or (ids.size and (not np.issubdtype(ids.dtype, np.integer) or ids.min() < 0 or ids.max() >= V)):
+            raise ValueError(f"group {label!r} must be a 1-D array of row ids in [0, {V})")
+        clean[label] = ids.astype(np.int64)
+    groups = clean
     rng = np.random.default_rng(seed)
     rows = ["norm"] + [f"knn_l2_k{k}" for k in ks] + [f"knn_dot_k{k}" for k in ks]
     table = pd.DataFrame(index=rows, columns=list(groups), dtype=float)

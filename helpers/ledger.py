@@ -1,4 +1,4 @@
-"""Measured results that notebooks hand to the claims ledger (notebook 09).
+"""Measured results that notebooks hand to the claims ledger (notebook 10).
 
 A notebook records each number it proves with ``record("05", "tied.random_pair_cosine", 0.81)``;
 the ledger notebook reads them all with ``results()``. Values live in

@@ -146,30 +146,35 @@ def iw_unit(X) -> float:
 
 def _centred_spectrum(X) -> np.ndarray:
     """Squared singular values of the centred ``X`` (= n × covariance eigenvalues), descending."""
-    A = as_matrix(X, "X", min_rows=2).astype(np.float64)
-    A = A - A.mean(axis=0)
-    if A.shape[0] >= A.shape[1]:
-        lam = np.linalg.eigvalsh(A.T @ A)
-    else:
-        lam = np.linalg.eigvalsh(A @ A.T)
+    A = as_matrix(X, "X", min_rows=2)
+    A = (A - A.mean(axis=0, dtype=np.float64)).astype(A.dtype)  # float32 input: a float32 Gram (2x faster)
+    G = A.T @ A if A.shape[0] >= A.shape[1] else A @ A.T
+    lam = np.linalg.eigvalsh(G.astype(np.float64))
     lam = np.clip(lam[::-1], 0.0, None)
     if lam[0] <= 0:
         raise ValueError("X has the same row repeated (zero variance): its spectrum is undefined")
     return lam
 
 
+def _top_share(lam: np.ndarray) -> float:
+    return float(lam[0] / lam.sum())
+
+
+def _effective_rank(lam: np.ndarray) -> float:
+    s = np.sqrt(lam)
+    p = s / s.sum()
+    p = p[p > 0]
+    return float(math.exp(-(p * np.log(p)).sum()))
+
+
 def top_pc_share(X) -> float:
     """σ₁² / Σ σ² of the centred ``X: (n, d)``: the share of the variance along the first principal axis."""
-    lam = _centred_spectrum(X)
-    return float(lam[0] / lam.sum())
+    return _top_share(_centred_spectrum(X))
 
 
 def effective_rank(X) -> float:
     """Roy & Vetterli (2007)'s effective rank of the centred ``X``: exp(H(σ / Σσ)), in [1, min(n, d)]."""
-    s = np.sqrt(_centred_spectrum(X))
-    p = s / s.sum()
-    p = p[p > 0]
-    return float(math.exp(-(p * np.log(p)).sum()))
+    return _effective_rank(_centred_spectrum(X))
 
 
 def top_dim_share(X) -> float:
@@ -206,8 +211,9 @@ def metric_zoo(X, weights=None, top: int | None = None, n_pairs: int | None = 10
         raise ValueError("top needs weights: the top rows are the ones of largest weight")
     out["iw_unit"] = iw_unit(A)
     out["isoscore"] = isoscore(A)
-    out["top_pc_share"] = top_pc_share(A)
-    out["effective_rank"] = effective_rank(A)
+    lam = _centred_spectrum(A)  # once for both spectral metrics
+    out["top_pc_share"] = _top_share(lam)
+    out["effective_rank"] = _effective_rank(lam)
     out["top_dim_share"] = top_dim_share(A)
     return out
 

@@ -714,3 +714,81 @@ def simcse(model, tokenizer, sentences, steps: int = 60, batch_size: int = 32, t
             losses.append(float(loss.detach()))
     enc.eval()
     return SimCSEResult(model=enc, losses=np.asarray(losses))
+
+
+# --------------------------------------------------------------------------------------------------
+# Noise-aware word-similarity comparison (issue 13): split noise and paired-bootstrap gains
+# --------------------------------------------------------------------------------------------------
+__all__ += ["spearman_rows", "split_similarity", "similarity_gain"]
+
+
+def spearman_rows(C, S) -> np.ndarray:
+    """Spearman correlation of each row of ``C`` with the same row of ``S`` (both (B, n)), shape (B,).
+
+    Average ranks for ties (``scipy.stats.rankdata``), so each row equals ``scipy.stats.spearmanr``.
+    """
+    from scipy.stats import rankdata
+
+    C, S = np.atleast_2d(np.asarray(C, dtype=np.float64)), np.atleast_2d(np.asarray(S, dtype=np.float64))
+    if C.shape != S.shape or C.shape[1] < 3:
+        raise ValueError(f"C and S must have the same shape (B, n) with n >= 3; got {C.shape} and {S.shape}")
+    rc, rs = rankdata(C, axis=1), rankdata(S, axis=1)
+    rc -= rc.mean(axis=1, keepdims=True)
+    rs -= rs.mean(axis=1, keepdims=True)
+    den = np.sqrt((rc**2).sum(axis=1) * (rs**2).sum(axis=1))
+    return np.where(den > 0, (rc * rs).sum(axis=1) / np.where(den > 0, den, 1.0), np.nan)
+
+
+def _pair_cosines(X, vocab, pairs):
+    A = _check_matrix(X, "X")
+    ia, ib, sc, _ = similarity_pairs(vocab, pairs, n_rows=A.shape[0])
+    if len(ia) < 6:
+        raise ValueError(f"only {len(ia)} pair(s) have both words in the vocabulary: need at least 6")
+    return _row_cosines(A, ia, ib), sc
+
+
+def split_similarity(X, vocab, pairs, n_splits: int = 200, test_frac: float = 0.5, seed: int = 0) -> np.ndarray:
+    """Spearman of cosine vs human score on the test part of ``n_splits`` random splits of the pairs, (n_splits,).
+
+    Split ``k`` uses ``np.random.default_rng(seed)``'s k-th permutation of the *covered* pairs, so two
+    embedding sets with the same vocabulary get the same splits (paired). The spread of the result
+    is the noise a single random split adds to a reported score.
+    """
+    n_splits = as_int(n_splits, "n_splits")
+    if n_splits < 1 or not (0 < test_frac < 1):
+        raise ValueError("n_splits must be >= 1 and test_frac in (0, 1)")
+    c, s = _pair_cosines(X, vocab, pairs)
+    n = len(c)
+    m = max(3, int(round(n * test_frac)))
+    rng = np.random.default_rng(seed)
+    idx = np.stack([rng.permutation(n)[:m] for _ in range(n_splits)])
+    return spearman_rows(c[idx], s[idx])
+
+
+def similarity_gain(X_base, X_new, vocab, pairs, n_boot: int = 2000, seed: int = 0, level: float = 0.95) -> dict:
+    """Spearman(X_new) - Spearman(X_base) on the same covered pairs, with a paired-bootstrap interval.
+
+    Each bootstrap replicate resamples the pairs with replacement (``np.random.default_rng(seed)``) and
+    recomputes both correlations on the same resample, so the interval reflects how much the *gain*
+    depends on which pairs happen to be in the benchmark. Returns a dict with ``base``, ``new``,
+    ``gain`` (on all pairs), ``lo``, ``hi`` (percentile interval at ``level``), ``n_pairs`` and
+    ``improves`` (True only when the whole interval is above 0).
+    """
+    n_boot = as_int(n_boot, "n_boot")
+    if n_boot < 100 or not (0.5 < level < 1):
+        raise ValueError("n_boot must be >= 100 and level in (0.5, 1)")
+    cb, s = _pair_cosines(X_base, vocab, pairs)
+    cn, s2 = _pair_cosines(X_new, vocab, pairs)
+    if len(cb) != len(cn):  # pragma: no cover - same vocab and pairs give the same coverage
+        raise ValueError("X_base and X_new cover different pairs: give them the same vocabulary")
+    base = float(spearman_rows(cb[None], s[None])[0])
+    new = float(spearman_rows(cn[None], s[None])[0])
+    rng = np.random.default_rng(seed)
+    gains = np.empty(n_boot)
+    for a in range(0, n_boot, 500):
+        b = min(n_boot, a + 500)
+        idx = rng.integers(0, len(s), size=(b - a, len(s)))
+        gains[a:b] = spearman_rows(cn[idx], s[idx]) - spearman_rows(cb[idx], s[idx])
+    lo, hi = np.nanpercentile(gains, [100 * (1 - level) / 2, 100 * (1 + level) / 2])
+    return {"base": base, "new": new, "gain": new - base, "lo": float(lo), "hi": float(hi),
+            "n_pairs": int(len(s)), "improves": bool(lo > 0)}

@@ -314,7 +314,9 @@ def minimise_word_loss(H, log_C, seen=None, lam: float = 0.0, eps: float | None 
     """Minimise ``word_loss`` with L-BFGS (scipy); returns the minimiser w* of shape (d,).
 
     Needs ``lam > 0`` unless some context has the word as its target: without weight decay a
-    never-seen word's loss has no finite minimiser when the hull of H misses the origin.
+    never-seen word's loss has a finite minimiser only when the origin lies in the *relative
+    interior* of the hull of H (none when it is outside the hull or on its relative boundary;
+    ``theory.origin_position``).
     """
     from scipy.optimize import minimize
 

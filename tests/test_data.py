@@ -108,3 +108,17 @@ def test_token_frequencies_bad_input(tok):
         data.token_frequencies(NoVocab())
     with pytest.raises(ValueError, match="vocabulary"):
         data.token_counts(object(), ["text"])
+
+
+def test_token_frequencies_byte_level_uses_the_leading_space_form(tmp_path, monkeypatch):
+    """GPT-2-style tokenizers: wordfreq's frequency lands on "Ġthe", not on "the"."""
+    from helpers import models
+
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    tok = models.byte_level_bpe(vocab_size=600)
+    f = data.token_frequencies(tok, "wordfreq", n_words=2000)
+    the_sp = tok(" the", add_special_tokens=False)["input_ids"]
+    the = tok("the", add_special_tokens=False)["input_ids"]
+    assert len(the_sp) == 1 and the_sp != the
+    assert f[the_sp[0]] > 0.03  # "the" is about 5 % of English words
+    assert len(the) > 1 or f[the[0]] < f[the_sp[0]] / 10

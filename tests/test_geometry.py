@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from helpers import geometry as g
+from helpers import geometry
 
 
 def brute_knn(X, k, query=None):
@@ -160,3 +161,58 @@ def test_frequency_bucket_table_brute_force():
 def test_bad_input_raises_value_error(call):
     with pytest.raises(ValueError):
         call()
+
+
+# --- weighted_pair_cosine and bucket_table (issue 13) ------------------------------------------
+
+def test_weighted_pair_cosine_uniform_weights_equal_the_exact_type_mean():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(50, 6)) + 0.7
+    assert geometry.weighted_pair_cosine(X, np.ones(50)) == pytest.approx(geometry.random_pair_cosine(X, n_pairs=None), rel=1e-12)
+
+
+def test_weighted_pair_cosine_matches_sampling_and_ignores_zero_weights():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(40, 5)) + 0.3
+    w = rng.integers(0, 20, size=40).astype(float)
+    w[:5] = 0
+    exact = geometry.weighted_pair_cosine(X, w)
+    p = w / w.sum()
+    i, j = rng.choice(40, size=400_000, p=p), rng.choice(40, size=400_000, p=p)
+    ok = i != j
+    U = X / np.linalg.norm(X, axis=1, keepdims=True)
+    mc = float(np.einsum("ij,ij->i", U[i[ok]], U[j[ok]]).mean())
+    assert exact == pytest.approx(mc, abs=5e-3)
+    # rows with weight 0 never matter: change them arbitrarily
+    X2 = X.copy()
+    X2[:5] = -100.0
+    assert geometry.weighted_pair_cosine(X2, w) == pytest.approx(exact, rel=1e-12)
+    # dominated by the heavy rows: two heavy parallel rows give cosine near 1
+    Y = rng.normal(size=(30, 4))
+    Y[0] = Y[1] = [1.0, 0, 0, 0]
+    wy = np.ones(30)
+    wy[:2] = 1e6
+    assert geometry.weighted_pair_cosine(Y, wy) > 0.99 > geometry.random_pair_cosine(Y, n_pairs=None)
+
+
+@pytest.mark.parametrize("w", [np.ones(3), -np.ones(10), np.array([1.0] + [0.0] * 9), np.full(10, np.nan)])
+def test_weighted_pair_cosine_bad_weights(w):
+    with pytest.raises(ValueError):
+        geometry.weighted_pair_cosine(np.random.default_rng(0).normal(size=(10, 3)), w)
+
+
+def test_bucket_table_equals_frequency_bucket_table_on_rank_groups():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 8)).astype(np.float32)
+    f = rng.integers(0, 50, size=300)
+    t_rank = geometry.frequency_bucket_table(X, f, buckets=((0, 10), (10, None)), ks=(3,))
+    seen = np.flatnonzero(f > 0)
+    ranked = seen[np.argsort(-f[seen], kind="stable")]
+    t = geometry.bucket_table(X, {"a": ranked[:10], "b": ranked[10:], "u": np.flatnonzero(f == 0)}, ks=(3,))
+    assert np.allclose(t.values, t_rank.values)
+    with pytest.raises(ValueError, match="row ids"):
+        geometry.bucket_table(X, {"a": np.array([0, 400])}, ks=(3,))
+    with pytest.raises(ValueError, match="non-empty dict"):
+        geometry.bucket_table(X, {}, ks=(3,))
+    empty = geometry.bucket_table(X, {"a": np.arange(5), "e": np.array([], dtype=int)}, ks=(3,))
+    assert np.isnan(empty["e"]).all() and empty.attrs["n_tokens"]["e"] == 0

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from helpers import remedies as R
+from helpers import remedies
 
 
 def _aniso(n=2000, d=16, seed=0, shift=3.0):
@@ -191,3 +192,58 @@ def test_alignment_uniformity_extremes():
 def test_bad_input_raises_value_error(call):
     with pytest.raises(ValueError):
         call()
+
+
+# --- noise-aware word similarity (issue 13) -------------------------------------------------------
+
+def _toy_sim(n_words=60, n_pairs=300, seed=0):
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_words, 5))
+    words = [f"w{i}" for i in range(n_words)]
+    a, b = rng.integers(0, n_words, n_pairs), rng.integers(0, n_words, n_pairs)
+    U = X / np.linalg.norm(X, axis=1, keepdims=True)
+    score = (U[a] * U[b]).sum(1) + rng.normal(scale=0.3, size=n_pairs)
+    pairs = pd.DataFrame({"word1": [words[i] for i in a], "word2": [words[i] for i in b], "score": score})
+    return X, words, pairs
+
+
+def test_spearman_rows_equals_scipy():
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(0)
+    C, S = rng.normal(size=(4, 30)), rng.normal(size=(4, 30))
+    S[:, :5] = 1.0  # ties
+    got = remedies.spearman_rows(C, S)
+    assert np.allclose(got, [spearmanr(C[k], S[k])[0] for k in range(4)])
+    with pytest.raises(ValueError):
+        remedies.spearman_rows(C, S[:, :10])
+
+
+def test_similarity_gain_identity_is_zero_and_noise_is_caught():
+    X, words, pairs = _toy_sim()
+    same = remedies.similarity_gain(X, X, words, pairs, n_boot=300)
+    assert same["gain"] == 0 and same["lo"] == 0 and same["hi"] == 0 and not same["improves"]
+    assert same["base"] == pytest.approx(remedies.similarity_correlation(X, words, pairs)[0])
+    # destroying the geometry is a clear loss; the interval excludes 0 from below
+    noise = np.random.default_rng(5).normal(size=X.shape)
+    worse = remedies.similarity_gain(X, noise, words, pairs, n_boot=300)
+    assert worse["hi"] < 0 and not worse["improves"]
+    better = remedies.similarity_gain(noise, X, words, pairs, n_boot=300)
+    assert better["lo"] > 0 and better["improves"]
+    # a small random perturbation is not called an improvement
+    tiny = remedies.similarity_gain(X, X + 0.05 * noise, words, pairs, n_boot=300)
+    assert tiny["lo"] < 0 < tiny["hi"] and not tiny["improves"]
+
+
+def test_split_similarity_spread_and_pairing():
+    X, words, pairs = _toy_sim()
+    r = remedies.split_similarity(X, words, pairs, n_splits=50, seed=1)
+    full = remedies.similarity_correlation(X, words, pairs)[0]
+    assert r.shape == (50,) and abs(r.mean() - full) < 0.05 and r.std() > 0
+    assert np.array_equal(r, remedies.split_similarity(X, words, pairs, n_splits=50, seed=1))
+    with pytest.raises(ValueError):
+        remedies.split_similarity(X, words, pairs, n_splits=0)
+    with pytest.raises(ValueError):
+        remedies.similarity_gain(X, X, words, pairs, n_boot=10)

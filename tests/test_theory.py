@@ -16,6 +16,8 @@ from helpers.theory import (
     hull_margin,
     max_margin_direction,
     min_norm_point,
+    linf_max_margin_certificate,
+    origin_position,
     uniformly_negative_direction,
 )
 
@@ -232,7 +234,8 @@ def test_linf_refuses_large_inputs_quickly():
     np.array([[1 + 1j, 0]]),
 ])
 @pytest.mark.parametrize("fn", [min_norm_point, uniformly_negative_direction, hull_contains_origin,
-                                hull_margin, hull_certificate, max_margin_direction])
+                                hull_margin, hull_certificate, max_margin_direction, origin_position,
+                                linf_max_margin_certificate])
 def test_bad_input_raises_value_error(fn, bad):
     with pytest.raises(ValueError):
         fn(bad)
@@ -242,12 +245,128 @@ def test_bad_options():
     H = np.ones((3, 2))
     with pytest.raises(ValueError, match="norm"):
         max_margin_direction(H, "l1")
-    with pytest.raises(ValueError, match="tol"):
-        hull_contains_origin(H, tol=-1)
-    with pytest.raises(ValueError, match="tol"):
-        hull_certificate(H, tol=float("nan"))
+    with pytest.raises(ValueError, match="rtol"):
+        hull_contains_origin(H, rtol=-1)
+    with pytest.raises(ValueError, match="rtol"):
+        hull_certificate(H, rtol=float("nan"))
+    with pytest.raises(ValueError, match="rtol"):
+        origin_position(H, rtol=2.0)
+    with pytest.raises(ValueError, match="rtol"):
+        origin_position(H, rtol=True)
 
 
 def test_module_exports():
     for name in theory.__all__:
         assert hasattr(theory, name)
+
+
+# ------------------------------------------------------------------ origin_position (the trichotomy)
+THREE = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]])
+
+
+def test_three_point_boundary_case():
+    pos, c = origin_position(THREE, return_certificate=True)
+    assert pos == "boundary"
+    assert hull_contains_origin(THREE) and uniformly_negative_direction(THREE) is None
+    s = THREE @ c.direction
+    assert s.max() <= 1e-12 and s.min() < -0.5          # supporting direction, not orthogonal to all rows
+    assert set(c.face.tolist()) == {0, 1}               # the face {(1,0), (-1,0)} holds the origin
+    assert np.allclose(c.direction, [0.0, -1.0])
+
+
+def test_cloud_around_origin_is_interior_and_shifted_is_outside():
+    rng = np.random.default_rng(10)
+    H = rng.standard_normal((300, 6))
+    pos, c = origin_position(H, return_certificate=True)
+    assert pos == "interior"
+    assert c.weights.min() > 0 and abs(c.weights.sum() - 1) < 1e-12
+    assert np.linalg.norm(c.weights @ H) <= 1e-9 * np.linalg.norm(H, axis=1).max()
+    pos2, c2 = origin_position(H + 4.0, return_certificate=True)
+    assert pos2 == "outside" and ((H + 4.0) @ c2.direction).max() < 0
+
+
+def test_subspace_relative_interior_and_boundary():
+    rng = np.random.default_rng(11)
+    B = np.linalg.qr(rng.standard_normal((5, 2)))[0].T       # orthonormal 2-D subspace of R^5
+    X = rng.standard_normal((40, 2))
+    X -= X.mean(axis=0)                                        # origin inside the 2-D cloud
+    assert origin_position(X @ B) == "interior"               # interior within the affine hull, not in R^5
+    assert origin_position(THREE @ B) == "boundary"
+    assert origin_position((X + [5.0, 0.0]) @ B) == "outside"
+
+
+@pytest.mark.parametrize("s", [1e-8, 1.0, 1e8])
+def test_scale_invariance(s):
+    rng = np.random.default_rng(12)
+    H = rng.standard_normal((60, 4))
+    cases = {"interior": H, "boundary": THREE, "outside": H + 3.0,
+             "outside_thin": np.vstack([THREE[:2] + [0.0, 1e-6], [0.0, 1.0]])}  # misses 0 by 1e-6 relative
+    for want, X in cases.items():
+        assert origin_position(s * X) == want.split("_")[0], (want, s)
+        assert hull_contains_origin(s * X) == hull_contains_origin(X)
+    # the old absolute tolerance said "contains" for 1e-7 * H when H misses the origin by 1e-7 relative
+    thin = cases["outside_thin"]
+    assert not hull_contains_origin(1e-7 * thin)
+
+
+def test_origin_position_refuses_large_inputs_when_contained():
+    H = np.vstack([np.eye(10), -np.eye(10)])
+    H = np.tile(H, (LINF_MAX_ENTRIES // 200 + 1, 1))
+    with pytest.raises(ValueError, match="entries"):
+        origin_position(H)
+    assert origin_position(H + 100.0) == "outside"   # outside needs no LP, any size
+
+
+def test_all_rows_zero_is_interior():
+    assert origin_position(np.zeros((3, 2))) == "interior"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(point_clouds())
+def test_origin_position_property(H):
+    try:
+        pos = origin_position(H)
+    except RuntimeError:
+        assume(False)   # razor-thin cases the certificate refuses to call
+    assert (pos == "outside") == (uniformly_negative_direction(H) is not None)
+    if pos == "interior":   # a strictly positive combination exists: every row has a partner direction
+        _, c = origin_position(H, return_certificate=True)
+        assert c.weights.min() > 0
+
+
+# ------------------------------------------------------------------ l-infinity LP certificate
+def test_linf_certificate_reports_primal_dual_gap():
+    rng = np.random.default_rng(13)
+    H = 0.5 * rng.standard_normal((300, 10)) + np.linspace(3.0, 0.3, 10)
+    c = linf_max_margin_certificate(H)
+    assert c.primal > 0 and c.dual >= c.primal - 1e-12
+    assert c.gap <= 1e-7 * np.linalg.norm(H, axis=1).max()
+    assert c.weights.min() >= 0 and abs(c.weights.sum() - 1) < 1e-12
+    assert np.abs(c.u_box).max() <= 1.0 + 1e-12
+    # weak duality by hand: the dual value bounds the margin of random feasible directions
+    for _ in range(50):
+        u = rng.uniform(-1, 1, 10)
+        assert -(H @ u).max() <= c.dual + 1e-12
+    assert np.allclose(c.direction, max_margin_direction(H, "linf"))
+    assert linf_max_margin_certificate(rng.standard_normal((50, 3))).direction is None
+
+
+# ------------------------------------------------------------------ Wendel's null probability
+def test_wendel_probability_known_values_and_simulation():
+    from math import comb
+
+    assert theory.wendel_probability(3, 5) == 1.0                   # n <= d: always misses
+    assert theory.wendel_probability(10, 5) == pytest.approx(0.5)   # n = 2d: one half
+    assert theory.wendel_probability(7, 2) == pytest.approx(sum(comb(6, k) for k in range(2)) / 2 ** 6)
+    assert theory.wendel_probability(3029, 384) < 1e-100
+    rng = np.random.default_rng(14)
+    n, d, trials = 8, 3, 300
+    miss = np.mean([not hull_contains_origin(rng.standard_normal((n, d))) for _ in range(trials)])
+    p = theory.wendel_probability(n, d)
+    assert abs(miss - p) < 4 * np.sqrt(p * (1 - p) / trials)
+
+
+@pytest.mark.parametrize("n,d", [(0, 3), (3, 0), (2.5, 3), (True, 3), ("a", 2)])
+def test_wendel_probability_bad_input(n, d):
+    with pytest.raises(ValueError):
+        theory.wendel_probability(n, d)

@@ -1,0 +1,76 @@
+"""Sphinx configuration of the course book (built by ``book/build.py``; see its docstring).
+
+The source directory is a staging copy written by book/build.py (notebooks rewritten for the book,
+figures, the landing page from README.md); this file is used with ``sphinx-build -c book``.
+Everything the pages load is local: the theme bundles its CSS, JS and icon fonts, MathJax 2 comes
+from the ``jupyter-server-mathjax`` wheel (copied to ``_static/mathjax`` by build.py).
+"""
+from __future__ import annotations
+
+project = "Representation degeneration"
+author = "the course authors"
+copyright = "2026, the course authors"
+
+extensions = [
+    "myst_nb",
+    "sphinx_proof",
+    "sphinx_copybutton",
+]
+
+# the site shows exactly the outputs strict nbval verified
+nb_execution_mode = "off"
+# no widget manager from a CDN: a live widget needs a kernel anyway (build.py swaps its output for a note)
+nb_ipywidgets_js = {}
+nb_merge_streams = True
+# markdown outputs (e.g. the ledger's table) are parsed as MyST: tables and math, not bare CommonMark
+nb_render_markdown_format = "myst"
+
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist", "html_image", "html_admonition", "smartquotes"]
+myst_heading_anchors = 3
+myst_dmath_double_inline = True  # "$$…$$" inside a paragraph (the notebooks do this) is display math
+
+# MathJax 2.7 from the jupyter-server-mathjax wheel; it ships only the STIX-Web fonts, so use them
+mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
+mathjax2_config = {
+    "HTML-CSS": {"availableFonts": [], "preferredFont": None, "webFont": "STIX-Web", "imageFont": None},
+    "SVG": {"font": "STIX-Web"},
+    "menuSettings": {"zoom": "None"},
+    # myst marks each page "tex2jax_ignore" and its math elements "math": MathJax 2 must look there
+    "tex2jax": {
+        "inlineMath": [["\\(", "\\)"]],
+        "displayMath": [["\\[", "\\]"]],
+        "processEscapes": False,
+        "processEnvironments": True,
+        "processClass": "math|output_area|tex2jax_process|mathjax_process",
+        "ignoreClass": "tex2jax_ignore|mathjax_ignore",
+    },
+}
+mathjax3_config = None
+
+# theorems keep the numbers the notebooks give them ("Theorem 3 (Gao et al. 2019)")
+proof_title_format = "%t"
+
+html_theme = "sphinx_book_theme"
+html_title = "Representation degeneration"
+html_static_path = ["_static"]
+html_css_files = ["course.css"]
+templates_path = ["_templates"]
+html_theme_options = {
+    "home_page_in_toc": True,
+    "show_toc_level": 2,
+    "use_download_button": True,
+    "use_fullscreen_button": False,
+    "use_repository_button": False,
+    "use_issues_button": False,
+    "use_edit_page_button": False,
+    "navigation_with_keys": False,
+    "extra_footer": "",
+}
+html_sidebars = {"**": ["navbar-logo.html", "search-button-field.html", "sbt-sidebar-nav.html", "slides-link.html"]}
+html_show_sourcelink = False
+html_copy_source = True
+html_last_updated_fmt = None
+
+exclude_patterns = ["_build", "**.ipynb_checkpoints", "Thumbs.db", ".DS_Store"]
+suppress_warnings = ["mystnb.unknown_mime_type", "myst.header"]
+numfig = False

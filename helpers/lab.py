@@ -1,0 +1,246 @@
+"""Baselines and frequency buckets for the tiny-BERT lab (notebooks 05, 06, 08, 09, 10).
+
+A trained masked language model has learned something beyond word frequencies only if its held-out
+loss is below that of a **unigram model** -- one that ignores the context and predicts every masked
+token with its frequency in the training text. ``unigram_heldout_loss`` scores that baseline on
+*exactly* the held-out masked targets that ``helpers.training.train`` scores the model on (same
+chunks, same masking RNG), so the two numbers are directly comparable.
+
+On a corpus of 0.6M word pieces, frequency *ranks* (BERT-flow's 0-100 / 100-500 / 500-5k / 5k+)
+mix tokens seen thousands of times with tokens seen three times, and many tokens of the 5k+ bucket
+were never a masked target (their only gradient is the softmax's push, as for never-seen ones).
+``count_buckets`` therefore buckets by **count** in the training text, with a separate bucket for
+tokens that occur but were never a masked target; ``masked_target_counts`` recomputes, deterministically
+from the config's RNG, how often each token was a masked target during training.
+
+Main entry points
+-----------------
+``unigram_heldout_loss(res, texts=None) -> float``
+    add-one (Laplace) unigram model over the vocabulary from ``res.counts``, mean negative log
+    likelihood (nats) on the held-out masked targets of ``res.heldout_loss``.
+``masked_target_counts(res, texts=None) -> (V,) int64``
+    how many times each token id was a masked (loss) target during training.
+``count_buckets(counts, target_counts=None, edges=(10, 100, 1000), exclude=()) -> (V,) object array``
+    bucket label of each token (see ``COUNT_BUCKETS``); ``bucket_ids`` turns labels into id lists.
+``rank_buckets(counts, exclude=())``: BERT-flow's rank buckets, for comparison.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "unigram_heldout_loss",
+    "unigram_heldout_losses",
+    "heldout_targets",
+    "heldout_batches",
+    "masked_target_counts",
+    "count_buckets",
+    "rank_buckets",
+    "bucket_ids",
+    "COUNT_BUCKETS",
+    "RANK_BUCKETS",
+    "mean_sd",
+]
+
+NEVER_SEEN = "never seen"
+NEVER_TARGET = "never a target"
+
+
+def _count_labels(edges):
+    lo = [1] + list(edges)
+    labels = []
+    for a, b in zip(lo, list(edges) + [None]):
+        fmt = lambda x: f"{x // 1000}k" if x >= 1000 and x % 1000 == 0 else str(x)  # noqa: E731
+        labels.append(f"{fmt(a)}+" if b is None else f"{fmt(a)}-{fmt(b - 1) if b - 1 < 1000 else b - 1}")
+    return labels
+
+
+#: Bucket labels of ``count_buckets`` with the default edges, rarest first.
+COUNT_BUCKETS = (NEVER_SEEN, NEVER_TARGET, *_count_labels((10, 100, 1000)))
+#: BERT-flow's frequency-rank buckets (Li et al. 2020), as used before this module existed.
+RANK_BUCKETS = ("rank 0-99", "rank 100-499", "rank 500-4999", "rank 5000+", NEVER_SEEN)
+
+
+def _result_parts(res):
+    """(config, tokenizer, counts, random_ids) of a ``TrainResult``, validated."""
+    from .training import TrainConfig
+
+    cfg = getattr(res, "config", None)
+    if not isinstance(cfg, TrainConfig) or not hasattr(res, "counts") or not hasattr(res, "tokenizer"):
+        raise ValueError("res must be a helpers.training.TrainResult (the return value of training.train)")
+    random_ids = getattr(res, "_special", {}).get("random_ids")
+    counts = np.asarray(res.counts)
+    if random_ids is None:
+        random_ids = np.flatnonzero(counts) if cfg.random_from == "seen" else np.arange(len(counts))
+    return cfg, res.tokenizer, counts, np.asarray(random_ids, dtype=np.int64)
+
+
+_CHUNKS: dict = {}  # (tokenizer key, max_len, text fingerprint) -> chunks; tokenizing 0.6M pieces costs ~seconds
+
+
+def _split(res, texts=None):
+    """(train_ids, held_ids): the training and held-out chunks of ``res`` exactly as ``train`` cut them."""
+    from .data import _tokenizer_key
+    from .training import _check_texts, _fingerprint
+
+    cfg, tokenizer, counts, _ = _result_parts(res)
+    if texts is None:
+        from .data import wiki_sample
+
+        texts = wiki_sample()
+    texts = _check_texts(texts)
+    fp = _fingerprint(texts, tokenizer)
+    key = (_tokenizer_key(tokenizer), int(cfg.max_len), fp)
+    if key not in _CHUNKS:
+        from .training import token_chunks
+
+        if len(_CHUNKS) >= 4:
+            _CHUNKS.clear()
+        _CHUNKS[key] = token_chunks(tokenizer, texts, cfg.max_len)
+    chunks = _CHUNKS[key]
+    n_held = int(round(len(chunks) * cfg.heldout_frac))
+    train_ids, held_ids = chunks[: len(chunks) - n_held], chunks[len(chunks) - n_held :]
+    direct = np.bincount(train_ids[:, 1:-1].ravel(), minlength=len(counts))[: len(counts)]
+    if not np.array_equal(direct, counts):
+        raise ValueError("these texts are not the ones res was trained on (token counts differ): pass the same texts")
+    return train_ids, held_ids
+
+
+def heldout_batches(res, texts=None) -> list:
+    """[(inputs, labels), ...]: the masked held-out batches that ``res.heldout_loss`` is computed on.
+
+    Replicates ``training.train``: the first ``cfg.eval_chunks`` held-out chunks, masked in batches of
+    64 with ``np.random.default_rng(10_000 + cfg.seed)`` and the run's random-replacement ids.
+    """
+    from .training import _special_ids, mask_tokens
+
+    cfg, tokenizer, _, random_ids = _result_parts(res)
+    _, held = _split(res, texts)
+    if len(held) == 0:
+        raise ValueError("the run has no held-out chunks (heldout_frac = 0): there is no held-out loss to compare with")
+    sp = _special_ids(tokenizer)
+    ev = held[: cfg.eval_chunks]
+    erng = np.random.default_rng(10_000 + cfg.seed)
+    return [mask_tokens(ev[s : s + 64], sp["mask"], [sp["cls"], sp["sep"], sp["pad"]], random_ids, cfg.mask_prob, erng)
+            for s in range(0, len(ev), 64)]
+
+
+def heldout_targets(res, texts=None) -> np.ndarray:
+    """Token ids of the held-out masked targets that ``res.heldout_loss`` averages over, (n,) int64."""
+    return np.concatenate([lab[lab != -100] for _, lab in heldout_batches(res, texts)]).astype(np.int64)
+
+
+def unigram_heldout_losses(res, texts=None) -> np.ndarray:
+    """Per-target negative log likelihood (nats) of the add-one unigram model, (n,) float64."""
+    _, _, counts, _ = _result_parts(res)
+    counts = counts.astype(np.float64)
+    V = len(counts)
+    logp = np.log(counts + 1.0) - np.log(counts.sum() + V)
+    return -logp[heldout_targets(res, texts)]
+
+
+def unigram_heldout_loss(res, texts=None) -> float:
+    """Held-out loss (nats) of a context-free unigram model, comparable with ``res.heldout_loss``.
+
+    p(w) = (count(w) + 1) / (N + V), with count from ``res.counts`` (the training text), N their sum
+    and V the vocabulary size (add-one / Laplace smoothing, so a token never seen still has p > 0).
+    Scored on exactly the held-out masked targets of ``res.heldout_loss``. ``texts`` must be the texts
+    ``res`` was trained on (default ``helpers.data.wiki_sample()``); other texts raise ``ValueError``.
+    """
+    return float(unigram_heldout_losses(res, texts).mean())
+
+
+def masked_target_counts(res, texts=None) -> np.ndarray:
+    """How many times each token id was a masked target during the training of ``res``, (V,) int64.
+
+    Replays ``training.train``'s data order and masking from ``np.random.default_rng(cfg.seed)``
+    (the same permutations and ``mask_tokens`` calls), without the model. Cheap: no forward pass.
+    """
+    from .training import _special_ids, mask_tokens
+
+    cfg, tokenizer, counts, random_ids = _result_parts(res)
+    train_ids, _ = _split(res, texts)
+    sp = _special_ids(tokenizer)
+    special = [sp["cls"], sp["sep"], sp["pad"]]
+    V = len(counts)
+    rng = np.random.default_rng(cfg.seed)
+    order = rng.permutation(len(train_ids))
+    pos = 0
+    out = np.zeros(V, dtype=np.int64)
+    for _ in range(cfg.steps):
+        if pos + cfg.batch_size > len(order):
+            order = rng.permutation(len(train_ids))
+            pos = 0
+        idx = order[pos : pos + cfg.batch_size]
+        pos += cfg.batch_size
+        _, lab = mask_tokens(train_ids[idx], sp["mask"], special, random_ids, cfg.mask_prob, rng)
+        out += np.bincount(lab[lab != -100], minlength=V)[:V]
+    return out
+
+
+def count_buckets(counts, target_counts=None, edges=(10, 100, 1000), exclude=()) -> np.ndarray:
+    """Label each token by its count in the training text, (V,) object array.
+
+    Labels: ``"never seen"`` (count 0), ``"never a target"`` (occurs, but never a masked target --
+    only when ``target_counts`` is given), then ``"1-9"``, ``"10-99"``, ``"100-999"``, ``"1k+"`` for
+    the default ``edges`` (half-open count ranges [1, 10), [10, 100), ...). Ids in ``exclude`` (e.g.
+    the special tokens) get ``None``. ``COUNT_BUCKETS`` lists the default labels, rarest first.
+    """
+    c = np.asarray(counts)
+    if c.ndim != 1 or c.size == 0 or not np.issubdtype(c.dtype, np.integer) or (c < 0).any():
+        raise ValueError("counts must be a non-empty 1-D array of non-negative integers (one per token id)")
+    e = list(edges)
+    if not e or any(not isinstance(x, (int, np.integer)) or x < 2 for x in e) or any(b <= a for a, b in zip(e, e[1:])):
+        raise ValueError(f"edges must be increasing integers >= 2, got {edges!r}")
+    labels = np.array(_count_labels(tuple(int(x) for x in e)), dtype=object)
+    out = labels[np.searchsorted(np.asarray(e), c, side="right")].astype(object)
+    out[c == 0] = NEVER_SEEN
+    if target_counts is not None:
+        t = np.asarray(target_counts)
+        if t.shape != c.shape or not np.issubdtype(t.dtype, np.integer) or (t < 0).any():
+            raise ValueError("target_counts must be non-negative integers with the shape of counts")
+        out[(c > 0) & (t == 0)] = NEVER_TARGET
+    ex = np.asarray(list(exclude), dtype=np.int64)
+    if ex.size:
+        if ex.min() < 0 or ex.max() >= c.size:
+            raise ValueError("exclude holds ids outside the vocabulary")
+        out[ex] = None
+    return out
+
+
+def rank_buckets(counts, exclude=()) -> np.ndarray:
+    """BERT-flow's frequency-rank buckets (``RANK_BUCKETS``) by count in the training text, (V,) object.
+
+    Ranks count only seen tokens (ties broken by id); count 0 is ``"never seen"``; ``exclude`` -> None.
+    """
+    c = np.asarray(counts)
+    if c.ndim != 1 or c.size == 0 or not np.issubdtype(c.dtype, np.integer) or (c < 0).any():
+        raise ValueError("counts must be a non-empty 1-D array of non-negative integers (one per token id)")
+    out = np.full(c.size, NEVER_SEEN, dtype=object)
+    ex = np.asarray(list(exclude), dtype=np.int64)
+    seen_mask = c > 0
+    if ex.size:
+        seen_mask[ex] = False
+    seen = np.flatnonzero(seen_mask)
+    ranked = seen[np.argsort(-c[seen], kind="stable")]
+    for (lo, hi), name in zip(((0, 100), (100, 500), (500, 5000), (5000, None)), RANK_BUCKETS):
+        out[ranked[lo:hi]] = name
+    if ex.size:
+        out[ex] = None
+    return out
+
+
+def bucket_ids(labels, order=None) -> dict:
+    """{label: ids} from a label array of ``count_buckets``/``rank_buckets``, in ``order`` (empty buckets kept)."""
+    lab = np.asarray(labels, dtype=object)
+    if order is None:
+        order = [x for x in dict.fromkeys(lab.tolist()) if x is not None]
+    return {name: np.flatnonzero(lab == name) for name in order}
+
+
+def mean_sd(values) -> tuple[float, float]:
+    """(mean, sample standard deviation with ddof=1) of a list of per-seed numbers; sd = nan for one value."""
+    v = np.asarray(list(values), dtype=np.float64)
+    if v.ndim != 1 or v.size == 0 or not np.isfinite(v).all():
+        raise ValueError("values must be a non-empty list of finite numbers")
+    return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else float("nan")

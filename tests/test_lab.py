@@ -1,0 +1,135 @@
+"""Tests of helpers.lab: the unigram baseline and count buckets replicate training.train exactly."""
+import numpy as np
+import pytest
+import torch
+
+import helpers
+from helpers import lab
+from helpers import training as T
+
+helpers.setup(seed=0)
+
+TEXTS = [
+    "The river flows through the old town and past the mill. " * 6,
+    "A small red bird sang on the branch while the children played football in the park. " * 6,
+    "Mathematics studies numbers, shapes and patterns; physics studies matter and energy. " * 6,
+]
+TINY = dict(layers=1, hidden=32, heads=2, intermediate=64, max_len=16, batch_size=8, steps=30,
+            warmup=1, head_state_chunks=8, eval_chunks=8, heldout_frac=0.2)
+
+
+@pytest.fixture(autouse=True)
+def _tmp_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+
+
+@pytest.fixture(scope="module")
+def run_and_labels():
+    """A tiny run, plus every label array that training.train passed to masked_lm_loss (train, then eval)."""
+    seen = []
+    orig = T.masked_lm_loss
+
+    def spy(model, inp, labels, attention_mask=None):
+        seen.append(labels.numpy().copy())
+        return orig(model, inp, labels, attention_mask)
+
+    T.masked_lm_loss = spy
+    try:
+        res = T.train(T.TrainConfig(**TINY, seed=3), TEXTS, cache=False, progress=False)
+    finally:
+        T.masked_lm_loss = orig
+    return res, seen
+
+
+def test_heldout_batches_reproduce_the_models_heldout_loss(run_and_labels):
+    res, seen = run_and_labels
+    batches = lab.heldout_batches(res, TEXTS)
+    tot, n = 0.0, 0
+    with torch.no_grad():
+        for inp, labels in batches:
+            m = int((labels != -100).sum())
+            tot += float(T.masked_lm_loss(res.model, torch.from_numpy(inp), torch.from_numpy(labels))) * m
+            n += m
+    assert tot / n == pytest.approx(res.heldout_loss, rel=1e-6)
+    eval_labels = seen[res.config.steps:]
+    assert len(eval_labels) == len(batches)
+    for a, (_, b) in zip(eval_labels, batches):
+        assert np.array_equal(a, b)
+
+
+def test_unigram_loss_is_add_one_unigram_on_those_targets(run_and_labels):
+    res, seen = run_and_labels
+    targets = np.concatenate([l[l != -100] for l in seen[res.config.steps:]])
+    V = len(res.counts)
+    p = (res.counts[targets] + 1.0) / (res.counts.sum() + V)
+    assert lab.unigram_heldout_loss(res, TEXTS) == pytest.approx(float(-np.log(p).mean()), rel=1e-12)
+    # a context-free baseline beats the uniform guess ln V (add-one smoothing dominates on this tiny text)
+    assert 0 < lab.unigram_heldout_loss(res, TEXTS) < np.log(V)
+
+
+def test_masked_target_counts_replay_training(run_and_labels):
+    res, seen = run_and_labels
+    want = np.zeros(len(res.counts), dtype=np.int64)
+    for l in seen[: res.config.steps]:
+        want += np.bincount(l[l != -100], minlength=len(want))
+    got = lab.masked_target_counts(res, TEXTS)
+    assert np.array_equal(got, want)
+    assert got.sum() > 0 and (got[res.counts == 0] == 0).all()
+
+
+def test_other_texts_are_refused(run_and_labels):
+    res, _ = run_and_labels
+    with pytest.raises(ValueError, match="not the ones"):
+        lab.unigram_heldout_loss(res, [t.upper() + " extra words here" for t in TEXTS])
+    with pytest.raises(ValueError, match="TrainResult"):
+        lab.unigram_heldout_loss(object())
+
+
+def test_count_buckets_labels_and_edges():
+    counts = np.array([0, 1, 9, 10, 99, 100, 999, 1000, 5, 7])
+    targets = np.array([0, 1, 1, 2, 5, 9, 40, 200, 0, 3])
+    got = lab.count_buckets(counts, targets, exclude=[9])
+    assert list(got) == ["never seen", "1-9", "1-9", "10-99", "10-99", "100-999", "100-999", "1k+", "never a target", None]
+    assert lab.COUNT_BUCKETS == ("never seen", "never a target", "1-9", "10-99", "100-999", "1k+")
+    no_t = lab.count_buckets(counts)
+    assert no_t[8] == "1-9" and "never a target" not in set(no_t)
+    ids = lab.bucket_ids(got, lab.COUNT_BUCKETS)
+    assert list(ids) == list(lab.COUNT_BUCKETS) and list(ids["1-9"]) == [1, 2]
+
+
+def test_rank_buckets():
+    rng = np.random.default_rng(0)
+    counts = rng.integers(1, 1000, size=6000)
+    counts[:10] = 0
+    r = lab.rank_buckets(counts, exclude=[10])
+    ids = lab.bucket_ids(r, lab.RANK_BUCKETS)
+    assert [len(v) for v in ids.values()] == [100, 400, 4500, 6000 - 10 - 1 - 5000, 10]
+    assert counts[ids["rank 0-99"]].min() >= counts[ids["rank 100-499"]].max()
+    assert r[10] is None
+
+
+@pytest.mark.parametrize("bad", [np.array([1.5, 2.0]), np.array([-1, 2]), np.zeros((2, 2), int), np.array([], int)])
+def test_bad_counts(bad):
+    with pytest.raises(ValueError):
+        lab.count_buckets(bad)
+    with pytest.raises(ValueError):
+        lab.rank_buckets(bad)
+
+
+def test_bad_edges_and_targets():
+    with pytest.raises(ValueError, match="edges"):
+        lab.count_buckets(np.array([1, 2]), edges=(100, 10))
+    with pytest.raises(ValueError, match="target_counts"):
+        lab.count_buckets(np.array([1, 2]), np.array([1]))
+    with pytest.raises(ValueError, match="exclude"):
+        lab.count_buckets(np.array([1, 2]), exclude=[5])
+
+
+def test_mean_sd():
+    assert lab.mean_sd([1.0, 2.0, 3.0]) == pytest.approx((2.0, 1.0))
+    m, s = lab.mean_sd([4.0])
+    assert m == 4.0 and np.isnan(s)
+    with pytest.raises(ValueError):
+        lab.mean_sd([])
+    with pytest.raises(ValueError):
+        lab.mean_sd([1.0, float("nan")])
