@@ -107,13 +107,13 @@ def random_pair_cosine(X, n_pairs: int | None = 100_000, seed=0, weights=None) -
     if weights is None:
         return _uniform(A, n_pairs=n_pairs, seed=seed)
     p = _weights(weights, A.shape[0])
+    if n_pairs is None:
+        from .geometry import weighted_pair_cosine
+
+        return weighted_pair_cosine(A, p)
     keep = p > 0
     A, p = A[keep], p[keep]
     U = _unit(A)
-    if n_pairs is None:
-        s = p @ U
-        q = float(p @ p)
-        return float((s @ s - q) / (1.0 - q))
     n_pairs = as_int(n_pairs, "n_pairs")
     rng = np.random.default_rng(seed)
     i = rng.choice(len(p), size=n_pairs, p=p)
