@@ -112,7 +112,7 @@ def heldout_batches(res, texts=None) -> list:
     Replicates ``training.train``: the first ``cfg.eval_chunks`` held-out chunks, masked in batches of
     64 with ``np.random.default_rng(10_000 + cfg.seed)`` and the run's random-replacement ids.
     """
-    from .training import _special_ids, mask_tokens
+    from .training import _special_ids, batch_indices, mask_tokens
 
     cfg, tokenizer, _, random_ids = _result_parts(res)
     _, held = _split(res, texts)
@@ -156,7 +156,7 @@ def masked_target_counts(res, texts=None) -> np.ndarray:
     Replays ``training.train``'s data order and masking from ``np.random.default_rng(cfg.seed)``
     (the same permutations and ``mask_tokens`` calls), without the model. Cheap: no forward pass.
     """
-    from .training import _special_ids, mask_tokens
+    from .training import _special_ids, batch_indices, mask_tokens
 
     cfg, tokenizer, counts, random_ids = _result_parts(res)
     train_ids, _ = _split(res, texts)
@@ -164,15 +164,8 @@ def masked_target_counts(res, texts=None) -> np.ndarray:
     special = [sp["cls"], sp["sep"], sp["pad"]]
     V = len(counts)
     rng = np.random.default_rng(cfg.seed)
-    order = rng.permutation(len(train_ids))
-    pos = 0
     out = np.zeros(V, dtype=np.int64)
-    for _ in range(cfg.steps):
-        if pos + cfg.batch_size > len(order):
-            order = rng.permutation(len(train_ids))
-            pos = 0
-        idx = order[pos : pos + cfg.batch_size]
-        pos += cfg.batch_size
+    for idx in batch_indices(len(train_ids), cfg.batch_size, cfg.steps, rng):
         _, lab = mask_tokens(train_ids[idx], sp["mask"], special, random_ids, cfg.mask_prob, rng)
         out += np.bincount(lab[lab != -100], minlength=V)[:V]
     return out

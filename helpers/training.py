@@ -633,6 +633,23 @@ def _make_optimizer(cfg: TrainConfig, groups: list, vocab_matrices: list):
     return CoupledAdam(plain + coupled, lr=cfg.lr, betas=(0.9, 0.999), eps=1e-8)
 
 
+def batch_indices(n_chunks: int, batch_size: int, steps: int, rng):
+    """The training chunks of each of ``steps`` steps: ``batch_size`` indices from a fresh permutation of
+    ``range(n_chunks)`` per epoch (a partial last batch starts the next epoch instead).
+
+    A generator that draws from ``rng`` only when it is advanced, so ``train`` and anything that replays
+    its data order (``helpers.lab.masked_target_counts``) consume the generator identically.
+    """
+    order = rng.permutation(n_chunks)
+    pos = 0
+    for _ in range(steps):
+        if pos + batch_size > len(order):
+            order = rng.permutation(n_chunks)
+            pos = 0
+        yield order[pos : pos + batch_size]
+        pos += batch_size
+
+
 def _progress_enabled(progress) -> bool:
     if progress is None:
         return os.environ.get("COURSE_QUIET", "") not in ("1", "true", "yes")
@@ -722,8 +739,7 @@ def train(
     opt = _make_optimizer(cfg, groups, [emb] if cfg.tied else [emb, dec])
 
     rng = np.random.default_rng(cfg.seed)
-    order = rng.permutation(len(train_ids))
-    pos = 0
+    batches = batch_indices(len(train_ids), cfg.batch_size, cfg.steps, rng)
     losses = np.zeros(cfg.steps)
     mlm_losses = np.zeros(cfg.steps)
     bar = None
@@ -732,12 +748,7 @@ def train(
 
         bar = tqdm(total=cfg.steps, desc=f"training ({cfg.objective}, {'tied' if cfg.tied else 'untied'}, {cfg.optimizer})", leave=False)
     t0 = time.perf_counter()
-    for step in range(cfg.steps):
-        if pos + cfg.batch_size > len(order):
-            order = rng.permutation(len(train_ids))
-            pos = 0
-        idx = order[pos : pos + cfg.batch_size]
-        pos += cfg.batch_size
+    for step, idx in enumerate(batches):
         if cfg.objective == "mlm":
             inp, lab = mask_tokens(train_ids[idx], sp["mask"], special_for_mask, random_ids, cfg.mask_prob, rng)
         else:
