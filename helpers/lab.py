@@ -23,6 +23,11 @@ Main entry points
 ``count_buckets(counts, target_counts=None, edges=(10, 100, 1000), exclude=()) -> (V,) object array``
     bucket label of each token (see ``COUNT_BUCKETS``); ``bucket_ids`` turns labels into id lists.
 ``rank_buckets(counts, exclude=())``: BERT-flow's rank buckets, for comparison.
+``run_summary(runs, texts=None) -> dict``
+    JSON-able record of several seeds of one lab configuration (losses, unigram gap, the metrics of
+    notebook 05's seed table, Table 1 by count bucket for the first seed, the runs' cache keys);
+    ``compare_summaries`` checks two records agree. Notebook 05 stores the FULL run's record in
+    ``notebooks/measured/05_full.json`` and compares the CI run with it.
 """
 from __future__ import annotations
 
@@ -40,6 +45,8 @@ __all__ = [
     "COUNT_BUCKETS",
     "RANK_BUCKETS",
     "mean_sd",
+    "run_summary",
+    "compare_summaries",
 ]
 
 NEVER_SEEN = "never seen"
@@ -75,13 +82,9 @@ def _result_parts(res):
     return cfg, res.tokenizer, counts, np.asarray(random_ids, dtype=np.int64)
 
 
-_CHUNKS: dict = {}  # (tokenizer key, max_len, text fingerprint) -> chunks; tokenizing 0.6M pieces costs ~seconds
-
-
 def _split(res, texts=None):
     """(train_ids, held_ids): the training and held-out chunks of ``res`` exactly as ``train`` cut them."""
-    from .data import _tokenizer_key
-    from .training import _check_texts, _fingerprint
+    from .training import _cached_chunks, _check_texts, _fingerprint
 
     cfg, tokenizer, counts, _ = _result_parts(res)
     if texts is None:
@@ -89,15 +92,7 @@ def _split(res, texts=None):
 
         texts = wiki_sample()
     texts = _check_texts(texts)
-    fp = _fingerprint(texts, tokenizer)
-    key = (_tokenizer_key(tokenizer), int(cfg.max_len), fp)
-    if key not in _CHUNKS:
-        from .training import token_chunks
-
-        if len(_CHUNKS) >= 4:
-            _CHUNKS.clear()
-        _CHUNKS[key] = token_chunks(tokenizer, texts, cfg.max_len)
-    chunks = _CHUNKS[key]
+    chunks = _cached_chunks(tokenizer, texts, cfg.max_len, _fingerprint(texts, tokenizer))
     n_held = int(round(len(chunks) * cfg.heldout_frac))
     train_ids, held_ids = chunks[: len(chunks) - n_held], chunks[len(chunks) - n_held :]
     direct = np.bincount(train_ids[:, 1:-1].ravel(), minlength=len(counts))[: len(counts)]
@@ -237,3 +232,80 @@ def mean_sd(values) -> tuple[float, float]:
     if v.ndim != 1 or v.size == 0 or not np.isfinite(v).all():
         raise ValueError("values must be a non-empty list of finite numbers")
     return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else float("nan")
+
+
+SUMMARY_METRICS = ("heldout_loss", "unigram_loss", "unigram_gap", "cos_types", "cos_weighted", "cos_top1000", "iw")
+
+
+def run_summary(runs: dict, texts=None) -> dict:
+    """JSON-able record of several seeds of one lab configuration, as notebook 05 measures them.
+
+    runs: {seed: TrainResult} of one configuration (only the seed differs). Returns
+    ``{"config": cfg.to_dict() of the first seed, "keys": {seed: training.run_key}, "seeds": {seed:
+    {metric: value}}, "count_buckets": {bucket: {"n", "norm", "cos_inside", "knn3_l2"}}}`` with the
+    ``SUMMARY_METRICS`` per seed (held-out loss, the add-one unigram model's loss on the same
+    targets, their gap unigram - model, random-pair cosine over types (20,000 pairs), weighted by
+    count (exact), over the 1,000 most frequent types (exact), I(W)) and BERT-flow's Table 1 by count
+    bucket (``COUNT_BUCKETS``; 3-NN over at most 1,000 queries per bucket) for the smallest seed.
+    Every number is rounded to 4 decimals. The pair samples use the smallest seed for every run.
+    """
+    from . import geometry
+    from .training import run_key
+
+    if not isinstance(runs, dict) or not runs:
+        raise ValueError("runs must be a non-empty {seed: TrainResult} dict")
+    seeds = sorted(runs)
+    cfgs = [_result_parts(runs[s])[0] for s in seeds]
+    base = {k: v for k, v in cfgs[0].to_dict().items() if k != "seed"}
+    if any({k: v for k, v in c.to_dict().items() if k != "seed"} != base for c in cfgs[1:]):
+        raise ValueError("runs must share one configuration (only the seed may differ)")
+    s0 = seeds[0]
+    r4 = lambda x: round(float(x), 4)  # noqa: E731
+    out = {"config": cfgs[0].to_dict(), "keys": {}, "seeds": {}, "count_buckets": {}}
+    for s in seeds:
+        res = runs[s]
+        tok = res.tokenizer
+        E = np.asarray(res.embeddings)
+        counts = np.asarray(res.counts)
+        keep = np.arange(len(E)) != tok.pad_token_id
+        seen = np.flatnonzero(counts > 0)
+        top = seen[np.argsort(-counts[seen], kind="stable")][:1000]
+        uni = unigram_heldout_loss(res, texts)
+        out["keys"][str(s)] = run_key(res.config, texts)
+        out["seeds"][str(s)] = {
+            "heldout_loss": r4(res.heldout_loss), "unigram_loss": r4(uni), "unigram_gap": r4(uni - res.heldout_loss),
+            "cos_types": r4(geometry.random_pair_cosine(E[keep], n_pairs=20_000, seed=s0)),
+            "cos_weighted": r4(geometry.weighted_pair_cosine(E, counts)),
+            "cos_top1000": r4(geometry.random_pair_cosine(E[top], n_pairs=None)),
+            "iw": r4(geometry.isotropy_partition(E[keep])),
+        }
+    res = runs[s0]
+    E = np.asarray(res.embeddings)
+    groups = bucket_ids(count_buckets(res.counts, masked_target_counts(res, texts), exclude=res.tokenizer.all_special_ids),
+                        COUNT_BUCKETS)
+    t = geometry.bucket_table(E, groups, ks=(3,), max_queries=1000, seed=s0)
+    for b, ids in groups.items():
+        cos_in = geometry.random_pair_cosine(E[ids], n_pairs=5_000, seed=s0) if len(ids) > 1 else float("nan")
+        out["count_buckets"][b] = {"n": int(len(ids)), "norm": r4(t.loc["norm", b]), "cos_inside": r4(cos_in),
+                                   "knn3_l2": r4(t.loc["knn_l2_k3", b])}
+    return out
+
+
+def compare_summaries(a: dict, b: dict, tol: float = 2e-4) -> list:
+    """Differences between two ``run_summary`` records: [] when their configs, keys and every number agree
+    within ``tol``; otherwise one message per difference."""
+    msgs = []
+    for part in ("config", "keys"):
+        if a.get(part) != b.get(part):
+            msgs.append(f"{part} differ")
+    for part in ("seeds", "count_buckets"):
+        da, db = a.get(part, {}), b.get(part, {})
+        if set(da) != set(db):
+            msgs.append(f"{part}: entries differ ({sorted(da)} vs {sorted(db)})")
+            continue
+        for k in da:
+            for m in set(da[k]) | set(db[k]):
+                x, y = da[k].get(m), db[k].get(m)
+                if x is None or y is None or not (abs(x - y) <= tol or (x != x and y != y)):
+                    msgs.append(f"{part}[{k}][{m}]: {x} vs {y}")
+    return msgs

@@ -133,3 +133,57 @@ def test_mean_sd():
         lab.mean_sd([])
     with pytest.raises(ValueError):
         lab.mean_sd([1.0, float("nan")])
+
+
+def test_run_summary_is_what_notebook_05_measures(run_and_labels):
+    from helpers import geometry
+
+    res, _ = run_and_labels
+    other = T.train(T.TrainConfig(**TINY, seed=4), TEXTS, cache=False, progress=False)
+    s = lab.run_summary({3: res, 4: other}, TEXTS)
+    assert sorted(s["seeds"]) == ["3", "4"] and s["config"] == res.config.to_dict()
+    m = s["seeds"]["3"]
+    uni = lab.unigram_heldout_loss(res, TEXTS)
+    assert m["heldout_loss"] == round(res.heldout_loss, 4) and m["unigram_loss"] == round(uni, 4)
+    assert m["unigram_gap"] == round(uni - res.heldout_loss, 4)
+    assert m["cos_weighted"] == round(geometry.weighted_pair_cosine(res.embeddings, res.counts), 4)
+    assert set(s["count_buckets"]) == set(lab.COUNT_BUCKETS)
+    assert sum(b["n"] for b in s["count_buckets"].values()) == len(res.counts) - len(res.tokenizer.all_special_ids)
+    assert s["keys"]["3"] == T.run_key(res.config, TEXTS) != s["keys"]["4"]
+    # the comparison a stale record must fail
+    assert lab.compare_summaries(s, s) == []
+    bad = {**s, "seeds": {**s["seeds"], "4": {**s["seeds"]["4"], "cos_types": s["seeds"]["4"]["cos_types"] + 1e-3}}}
+    assert lab.compare_summaries(s, bad) == [f"seeds[4][cos_types]: {s['seeds']['4']['cos_types']} vs {bad['seeds']['4']['cos_types']}"]
+    assert lab.compare_summaries(s, {**s, "keys": {"3": "x", "4": "y"}}) == ["keys differ"]
+
+
+def test_run_summary_bad_input(run_and_labels):
+    res, _ = run_and_labels
+    with pytest.raises(ValueError, match="non-empty"):
+        lab.run_summary({}, TEXTS)
+    with pytest.raises(ValueError, match="TrainResult"):
+        lab.run_summary({0: "not a run"}, TEXTS)
+    longer = T.train(T.TrainConfig(**{**TINY, "steps": 2}, seed=3), TEXTS, cache=False, progress=False)
+    with pytest.raises(ValueError, match="share one configuration"):
+        lab.run_summary({3: res, 5: longer}, TEXTS)
+
+
+def test_run_key_is_the_cache_directory_and_goes_stale_with_the_code(tmp_path, monkeypatch):
+    cfg = T.TrainConfig(**{**TINY, "steps": 2}, seed=0)
+    T.train(cfg, TEXTS, progress=False)
+    key = T.run_key(cfg, TEXTS)
+    assert (tmp_path / "training" / key / "done").exists()
+    assert T.run_key(cfg.replace(seed=1), TEXTS) != key
+    monkeypatch.setattr(T, "CODE_VERSION", T.CODE_VERSION + 1)
+    assert T.run_key(cfg, TEXTS) != key
+    with pytest.raises(ValueError, match="TrainConfig"):
+        T.run_key({"steps": 2}, TEXTS)
+
+
+def test_cached_chunks_equal_token_chunks_and_are_read_only():
+    tok = T.course_tokenizer()
+    a = T._cached_chunks(tok, TEXTS, 16, T._fingerprint(TEXTS, tok))
+    assert np.array_equal(a, T.token_chunks(tok, TEXTS, 16))
+    assert a is T._cached_chunks(tok, TEXTS, 16, T._fingerprint(TEXTS, tok))
+    with pytest.raises(ValueError):
+        a[0, 0] = 1
