@@ -834,7 +834,7 @@ def train(
                     n += m
             else:  # every next-token position of the held-out chunks (perplexity = exp(loss))
                 for s in range(0, len(ev), 16):
-                    chunk = ev[s : s + 16]
+                    chunk = ev[s : s + 16].copy()  # the cached chunks are read-only
                     where = clm_positions(chunk)
                     m = int(where.sum())
                     tot += float(causal_lm_loss(model, torch.from_numpy(chunk), torch.from_numpy(where))) * m
