@@ -15,10 +15,12 @@ Method for all rows as queries (never an n x n matrix):
    *ordered by g_i*, so that each block holds rows with similar bounds.
 3. One pass per block. The diagonal blocks give every row its dense top-c (``torch.topk`` along
    contiguous rows). In an off-diagonal block (I, J), a score G_ij matters to row i only if
-   G_ij > g_i and to row j only if G_ij > g_j, so every entry that matters satisfies
-   G_ij > t_i = min(g_i, min_{j in J} g_j): one comparison with a per-row threshold (one read of
-   the block) finds a superset of both sides' useful entries; these few hits (i, j, G_ij) are
-   offered to *both* rows i and j. The bounds tighten as hits are merged, after every block row.
+   G_ij >= g_i and to row j only if G_ij >= g_j: two comparisons of the block with per-row and
+   per-column bounds (flat indices, ``np.flatnonzero``, which is ~4x faster than a 2-D
+   ``np.nonzero`` here) give each side exactly the entries that can enter its top c. A row or
+   column with more than c such entries in one block (a loose bound, or near-duplicate rows that
+   tie by the hundred) offers only its c best (``torch.topk`` on those rows only). The products go
+   into one reused buffer. The bounds tighten as hits are merged, after every block row.
 4. Exact re-ranking: the c candidates of each row are re-scored in float64 and sorted (stable),
    exactly as before, so float32 round-off can only swap candidates whose distances agree to about
    1e-6 relative, and ``extra`` spare candidates absorb such swaps.
@@ -86,6 +88,30 @@ class _Best:
         self.i[touched] = jj[take].reshape(-1, c)
 
 
+def _offer_hits(best, S, f, r0, c0, c, rows):
+    """Offer the hits ``f`` (flat indices into the block S, rows r0.., columns c0..) to their rows
+    (``rows=True``) or to their columns. A row (column) with more than c hits -- a loose bound, or
+    near-duplicate rows tying by the hundred -- offers only its c best entries."""
+    import torch
+
+    w = S.shape[1]
+    hi, hj = np.divmod(f, w)
+    own, other = (hi, hj) if rows else (hj, hi)
+    n_own = S.shape[0] if rows else w
+    if f.size > c * n_own // 4:  # cheap test first; most blocks have a few hits per row
+        cnt = np.bincount(own, minlength=n_own)
+        flood = cnt > c
+        if flood.any():
+            keep = ~flood[own]
+            f, own, other = f[keep], own[keep], other[keep]
+            ids = np.flatnonzero(flood)
+            sub = S[ids] if rows else np.ascontiguousarray(S[:, ids].T)
+            v, j = _topk_rows(torch.from_numpy(sub), min(c, sub.shape[1]))
+            best.offer(np.repeat(ids, v.shape[1]) + (r0 if rows else c0), j.numpy().ravel() + (c0 if rows else r0),
+                       v.numpy().ravel())
+    best.offer(own + (r0 if rows else c0), other + (c0 if rows else r0), S.ravel()[f])
+
+
 def knn_candidates_all(X32: np.ndarray, hs: np.ndarray, cand: int, block: int = 4096, n_sample: int = 1024,
                        seed: int = 0) -> np.ndarray:
     """(n, cand) int64: for every row of X32 its ``cand`` nearest other rows (float32 scores), unsorted."""
@@ -150,21 +176,16 @@ def knn_candidates_all(X32: np.ndarray, hs: np.ndarray, cand: int, block: int = 
     tol = 1e-5 * (np.abs(g0p) + np.abs(hs[perm]))
     gs = g0p - tol
     g = np.maximum(best.bound(), gs)
+    Sbuf = np.empty(max(e - s for s, e in zip(starts, ends)) ** 2, dtype=np.float32)  # reused: no page faults
     for ai, (a, b) in enumerate(zip(starts, ends)):
         for c0, c1 in zip(starts[ai + 1 :], ends[ai + 1 :]):
-            S = Yp[a:b] @ Ztp[:, c0:c1]
-            t = np.minimum(g[a:b], g[c0:c1].min())
-            hi, hj = np.nonzero(S >= t[:, None])  # numpy's comparison: measured 3x faster than torch's here
-            if hi.size <= 2 * c * (b - a):
-                vals = S[hi, hj]
-                best.offer(hi + a, hj + c0, vals)
-                best.offer(hj + c0, hi + a, vals)
-            else:  # many rows see many entries beat a loose bound (a hub region): dense top-c of the
-                # rows, and the columns' entries that beat their own bound
-                v, j = _topk_rows(torch.from_numpy(S), min(c, c1 - c0))
-                best.offer(np.repeat(np.arange(a, b), v.shape[1]), j.numpy().ravel() + c0, v.numpy().ravel())
-                hi, hj = np.nonzero(S >= g[c0:c1][None, :])
-                best.offer(hj + c0, hi + a, S[hi, hj])
+            w = c1 - c0
+            S = Sbuf[: (b - a) * w].reshape(b - a, w)
+            np.matmul(Yp[a:b], Ztp[:, c0:c1], out=S)
+            # row side: entries that beat their row's bound; column side: entries that beat their
+            # column's bound (flat indices: np.flatnonzero + divmod is ~4x faster than 2-D np.nonzero)
+            _offer_hits(best, S, np.flatnonzero(S >= g[a:b][:, None]), a, c0, c, rows=True)
+            _offer_hits(best, S, np.flatnonzero(S >= g[c0:c1][None, :]), a, c0, c, rows=False)
             del S
             if best.pending() > 4 * n:  # merge (and tighten the bounds) once enough hits wait
                 best.merge()
