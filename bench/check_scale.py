@@ -97,7 +97,8 @@ def main(argv=None) -> int:
         b = ""
         if kind:
             tb, mb = BUDGET[kind]
-            b = f"<= {tb:.0f} s, <= {mb} MiB: " + ("ok" if wall <= tb and rss <= mb else "OVER (wall; see CPU under load)")
+            b = f"<= {tb:.0f} s, <= {mb} MiB: " + ("FAILED (see its log)" if rc != 0 else
+                                                   "ok" if wall <= tb and rss <= mb else "OVER (wall; see CPU under load)")
         print(f"{fam:7} {step:20} {rc:>4} {wall:7.1f} {cpu:7.1f} {rss:9.0f}  {b}")
     if failed:
         print(f"{failed} step(s) failed: see the logs in {work}")
