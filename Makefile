@@ -40,18 +40,8 @@ course: venv
 	    --ExecutePreprocessor.timeout=900 --ExecutePreprocessor.kernel_name=python3 "$$nb" || exit 1; \
 	done
 
-# The unit tests run in the background, with their own cache, while strict nbval executes the
-# notebooks (whose figures go to a scratch directory, so the book test never reads a half-written
-# PNG); both must pass. On 2 cores this hides most of the unit tests' minute behind the notebooks'
-# single-threaded phases. `make unit` and `make nbval` run either part alone.
 test: venv
-	@scratch=$$(mktemp -d); \
-	COURSE_CACHE_DIR=$$scratch/unit-cache $(BIN)/pytest -q -p no:cacheprovider tests > $$scratch/unit.log 2>&1 & upid=$$!; \
-	COURSE_FIGURES_DIR=$$scratch/figures $(BIN)/pytest -q -p no:cacheprovider $(NBVAL) $(NOTEBOOKS); nrc=$$?; \
-	wait $$upid; urc=$$?; \
-	echo "--- unit tests (run alongside the notebooks): exit $$urc"; cat $$scratch/unit.log; rm -rf $$scratch; \
-	echo "--- notebooks: exit $$nrc"; \
-	test $$nrc -eq 0 && test $$urc -eq 0
+	$(BIN)/pytest -q -p no:cacheprovider tests $(NBVAL) $(NOTEBOOKS)
 
 unit: venv
 	$(BIN)/pytest -q -p no:cacheprovider tests
