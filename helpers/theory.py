@@ -437,13 +437,19 @@ def _hull_certificate(A, tol, pool, max_iter) -> HullCertificate:
     weights = np.zeros(n)
     weights[support] = lam
     p = lam @ A[support].astype(np.float64)
-    pn = float(np.linalg.norm(p))
+    pm = float(np.abs(p).max()) if p.size else 0.0
+    tiny = 0.0 < pm < 1e-100  # ||p||^2 and <h_i, p> underflow (found by hypothesis at |p| ~ 1e-160)
+    pn = pm * float(np.linalg.norm(p / pm)) if tiny else float(np.linalg.norm(p))
     s = _matvec(A, p)  # <h_i, p> for every row, float64
     gap = float(p @ p - s.min())
     if pn <= tol * scale:
         return HullCertificate(True, p, weights, support, 0.0, 0.0, None, gap, iterations, rounds, tol, scale)
-    u = -p / pn
-    worst = float(-s.min() / pn)  # max_i <h_i, u>
+    if tiny:  # work with p / max|p|; the usual formulas below are kept bit for bit for every other cloud
+        u = -(p / pm) / float(np.linalg.norm(p / pm))
+        worst = float(_matvec(A, u).max())
+    else:
+        u = -p / pn
+        worst = float(-s.min() / pn)  # max_i <h_i, u>
     if not worst < 0:
         raise RuntimeError(
             f"could not certify a uniformly negative direction (max_i <h_i,u> = {worst:.3g} >= 0 while "
