@@ -97,6 +97,7 @@ def _offer_hits(best, S, f, r0, c0, c, rows):
     w = S.shape[1]
     hi, hj = np.divmod(f, w)
     own, other = (hi, hj) if rows else (hj, hi)
+    own0, other0 = (r0, c0) if rows else (c0, r0)
     n_own = S.shape[0] if rows else w
     if f.size > c * n_own // 4:  # cheap test first; most blocks have a few hits per row
         cnt = np.bincount(own, minlength=n_own)
@@ -107,9 +108,8 @@ def _offer_hits(best, S, f, r0, c0, c, rows):
             ids = np.flatnonzero(flood)
             sub = S[ids] if rows else np.ascontiguousarray(S[:, ids].T)
             v, j = _topk_rows(torch.from_numpy(sub), min(c, sub.shape[1]))
-            best.offer(np.repeat(ids, v.shape[1]) + (r0 if rows else c0), j.numpy().ravel() + (c0 if rows else r0),
-                       v.numpy().ravel())
-    best.offer(own + (r0 if rows else c0), other + (c0 if rows else r0), S.ravel()[f])
+            best.offer(np.repeat(ids, v.shape[1]) + own0, j.numpy().ravel() + other0, v.numpy().ravel())
+    best.offer(own + own0, other + other0, S.ravel()[f])
 
 
 def knn_candidates_all(X32: np.ndarray, hs: np.ndarray, cand: int, block: int = 4096, n_sample: int = 1024,
