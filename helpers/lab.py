@@ -234,16 +234,14 @@ def mean_sd(values) -> tuple[float, float]:
     return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else float("nan")
 
 
-SUMMARY_METRICS = ("heldout_loss", "unigram_loss", "unigram_gap", "cos_types", "cos_weighted", "cos_top1000", "iw")
-
-
 def run_summary(runs: dict, texts=None) -> dict:
     """JSON-able record of several seeds of one lab configuration, as notebook 05 measures them.
 
     runs: {seed: TrainResult} of one configuration (only the seed differs). Returns
     ``{"config": cfg.to_dict() of the first seed, "keys": {seed: training.run_key}, "seeds": {seed:
-    {metric: value}}, "count_buckets": {bucket: {"n", "norm", "cos_inside", "knn3_l2"}}}`` with the
-    ``SUMMARY_METRICS`` per seed (held-out loss, the add-one unigram model's loss on the same
+    {metric: value}}, "count_buckets": {bucket: {"n", "norm", "cos_inside", "knn3_l2"}}}`` with, per
+    seed, ``heldout_loss``, ``unigram_loss``, ``unigram_gap``, ``cos_types``, ``cos_weighted``,
+    ``cos_top1000`` and ``iw`` (held-out loss, the add-one unigram model's loss on the same
     targets, their gap unigram - model, random-pair cosine over types (20,000 pairs), weighted by
     count (exact), over the 1,000 most frequent types (exact), I(W)) and BERT-flow's Table 1 by count
     bucket (``COUNT_BUCKETS``; 3-NN over at most 1,000 queries per bucket) for the smallest seed.
