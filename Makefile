@@ -41,7 +41,7 @@ course: venv
 	done
 
 test: venv
-	$(BIN)/pytest -q -p no:cacheprovider tests $(NBVAL) $(NOTEBOOKS)
+	$(BIN)/pytest -q -p no:cacheprovider --durations=15 tests $(NBVAL) $(NOTEBOOKS)
 
 unit: venv
 	$(BIN)/pytest -q -p no:cacheprovider tests
