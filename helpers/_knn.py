@@ -15,9 +15,9 @@ Method for all rows as queries (never an n x n matrix):
    *ordered by g_i*, so that each block holds rows with similar bounds.
 3. One pass per block. The diagonal blocks give every row its dense top-c (``torch.topk`` along
    contiguous rows). In an off-diagonal block (I, J), a score G_ij matters to row i only if
-   G_ij >= g_i and to row j only if G_ij >= g_j: two comparisons of the block with per-row and
-   per-column bounds (flat indices, ``np.flatnonzero``, which is ~4x faster than a 2-D
-   ``np.nonzero`` here) give each side exactly the entries that can enter its top c. A row or
+   G_ij >= g_i and to row j only if G_ij >= g_j. Both sets come out of *one* comparison of the
+   block, with each row's bound lowered to the block's smallest column bound (rows are ordered by
+   bound, so this rarely lowers anything); the few hits are then split by side. A row or
    column with more than c such entries in one block (a loose bound, or near-duplicate rows that
    tie by the hundred) offers only its c best (``torch.topk`` on those rows only). The products go
    into one reused buffer. The bounds tighten as hits are merged, after every block row.
@@ -88,28 +88,24 @@ class _Best:
         self.i[touched] = jj[take].reshape(-1, c)
 
 
-def _offer_hits(best, S, f, r0, c0, c, rows):
-    """Offer the hits ``f`` (flat indices into the block S, rows r0.., columns c0..) to their rows
-    (``rows=True``) or to their columns. A row (column) with more than c hits -- a loose bound, or
-    near-duplicate rows tying by the hundred -- offers only its c best entries."""
+def _offer_side(best, S, own, other, vals, own0, other0, c, rows):
+    """Offer hits (block-local ``own``/``other`` indices, scores ``vals``) to their rows (``rows=True``)
+    or to their columns. A row (column) with more than c hits -- a loose bound, or near-duplicate rows
+    tying by the hundred -- offers only its c best entries of the block."""
     import torch
 
-    w = S.shape[1]
-    hi, hj = np.divmod(f, w)
-    own, other = (hi, hj) if rows else (hj, hi)
-    own0, other0 = (r0, c0) if rows else (c0, r0)
-    n_own = S.shape[0] if rows else w
-    if f.size > c * n_own // 4:  # cheap test first; most blocks have a few hits per row
+    n_own = S.shape[0] if rows else S.shape[1]
+    if own.size > c * n_own // 4:  # cheap test first; most blocks have a few hits per row
         cnt = np.bincount(own, minlength=n_own)
         flood = cnt > c
         if flood.any():
             keep = ~flood[own]
-            f, own, other = f[keep], own[keep], other[keep]
+            own, other, vals = own[keep], other[keep], vals[keep]
             ids = np.flatnonzero(flood)
             sub = S[ids] if rows else np.ascontiguousarray(S[:, ids].T)
             v, j = _topk_rows(torch.from_numpy(sub), min(c, sub.shape[1]))
             best.offer(np.repeat(ids, v.shape[1]) + own0, j.numpy().ravel() + other0, v.numpy().ravel())
-    best.offer(own + own0, other + other0, S.ravel()[f])
+    best.offer(own + own0, other + other0, vals)
 
 
 def knn_candidates_all(X32: np.ndarray, hs: np.ndarray, cand: int, block: int = 4096, n_sample: int = 1024,
@@ -182,10 +178,19 @@ def knn_candidates_all(X32: np.ndarray, hs: np.ndarray, cand: int, block: int = 
             w = c1 - c0
             S = Sbuf[: (b - a) * w].reshape(b - a, w)
             np.matmul(Yp[a:b], Ztp[:, c0:c1], out=S)
-            # row side: entries that beat their row's bound; column side: entries that beat their
-            # column's bound (flat indices: np.flatnonzero + divmod is ~4x faster than 2-D np.nonzero)
-            _offer_hits(best, S, np.flatnonzero(S >= g[a:b][:, None]), a, c0, c, rows=True)
-            _offer_hits(best, S, np.flatnonzero(S >= g[c0:c1][None, :]), a, c0, c, rows=False)
+            # one thresholded pass for both sides: an entry matters to its row if it beats the row's
+            # bound, to its column if it beats the column's. Rows are ordered by bound and I < J, so
+            # the row bounds are (almost always) the lower ones: comparing against each row's bound
+            # lowered to the block's smallest column bound catches every hit of both sides; the
+            # (few) hits are then split by side. Flat indices: np.flatnonzero + divmod is ~4x faster
+            # than a 2-D np.nonzero.
+            gr, gc = g[a:b], g[c0:c1]
+            f = np.flatnonzero(S >= np.minimum(gr, gc.min())[:, None])
+            hi, hj = np.divmod(f, w)
+            vals = S.ravel()[f]
+            on_row, on_col = vals >= gr[hi], vals >= gc[hj]
+            _offer_side(best, S, hi[on_row], hj[on_row], vals[on_row], a, c0, c, rows=True)
+            _offer_side(best, S, hj[on_col], hi[on_col], vals[on_col], c0, a, c, rows=False)
             del S
             if best.pending() > 4 * n:  # merge (and tighten the bounds) once enough hits wait
                 best.merge()
