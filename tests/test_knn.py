@@ -68,3 +68,49 @@ def test_knn_bad_input():
         geometry.knn_stats(np.zeros((3, 2)), k=7)
     with pytest.raises(ValueError):
         geometry.knn_stats(np.ones((10, 2)), query=np.array([0.5]))
+
+
+def test_every_merge_path_is_exercised_and_exact(monkeypatch):
+    """The row side's three merge paths (plain hits, some rows flooding, a hub block's dense top-c)
+    and the column side's flood path each occur in these runs, and every run matches brute force.
+    A small initial sample (32 rows) keeps the bounds loose, as on a large vocabulary."""
+    import functools
+
+    from helpers import _knn
+
+    seen = set()
+    merge_rows, offer_cols = _knn._merge_block_rows, _knn._offer_columns
+
+    def spy_rows(bv, bi, S, hi, hj, vals, col0, c):
+        if hi.size:
+            nf = int((np.bincount(hi, minlength=S.shape[0]) > max(_knn._CAP, c)).sum())
+            seen.add("dense" if 4 * nf >= S.shape[0] else "flood" if nf else "plain")
+        return merge_rows(bv, bi, S, hi, hj, vals, col0, c)
+
+    def spy_cols(best, S, col, row, vals, col0, row0, c):
+        if col.size and (np.bincount(col) > c).any():
+            seen.add("column flood")
+        return offer_cols(best, S, col, row, vals, col0, row0, c)
+
+    monkeypatch.setattr(_knn, "_merge_block_rows", spy_rows)
+    monkeypatch.setattr(_knn, "_offer_columns", spy_cols)
+    monkeypatch.setattr(_knn, "knn_candidates_all", functools.partial(_knn.knn_candidates_all, n_sample=32))
+    rng = np.random.default_rng(5)
+    runs = [(_hubby(700, 16, seed=7), 128, 64), (_hubby(900, 6, seed=8), 128, 9),
+            (rng.standard_normal((1500, 8)).astype(np.float32), 256, 1000)]
+    for X, chunk, cap in runs:
+        monkeypatch.setattr(_knn, "_CAP", cap)
+        got = geometry.knn_stats(X, k=(3, 7), chunk=chunk)
+        ref = _brute(X, ks=(3, 7))
+        for key in ("l2_k3", "l2_k7"):
+            np.testing.assert_allclose(got[key], ref[key], rtol=1e-9, atol=1e-9, err_msg=f"{key}, cap {cap}")
+    assert seen >= {"plain", "flood", "dense", "column flood"}, seen
+
+
+def test_torch_threads_are_restored():
+    import torch
+
+    before = torch.get_num_threads()
+    geometry.knn_stats(_hubby(300, 5, seed=4), k=3, chunk=64)
+    geometry.knn_stats(_hubby(300, 5, seed=4), k=3, query=np.arange(10))
+    assert torch.get_num_threads() == before
