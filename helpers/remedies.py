@@ -727,14 +727,23 @@ def spearman_rows(C, S) -> np.ndarray:
 
     Average ranks for ties (``scipy.stats.rankdata``), so each row equals ``scipy.stats.spearmanr``.
     """
-    from scipy.stats import rankdata
-
     C, S = np.atleast_2d(np.asarray(C, dtype=np.float64)), np.atleast_2d(np.asarray(S, dtype=np.float64))
     if C.shape != S.shape or C.shape[1] < 3:
         raise ValueError(f"C and S must have the same shape (B, n) with n >= 3; got {C.shape} and {S.shape}")
-    rc, rs = rankdata(C, axis=1), rankdata(S, axis=1)
-    rc -= rc.mean(axis=1, keepdims=True)
-    rs -= rs.mean(axis=1, keepdims=True)
+    return _ranked_corr(_centred_ranks(C), _centred_ranks(S))
+
+
+def _centred_ranks(M: np.ndarray) -> np.ndarray:
+    """Average ranks of each row of M (B, n) float64, minus the row mean."""
+    from scipy.stats import rankdata
+
+    r = rankdata(M, axis=1)
+    r -= r.mean(axis=1, keepdims=True)
+    return r
+
+
+def _ranked_corr(rc: np.ndarray, rs: np.ndarray) -> np.ndarray:
+    """Pearson correlation of the rows of two centred rank matrices (NaN where one row is constant)."""
     den = np.sqrt((rc**2).sum(axis=1) * (rs**2).sum(axis=1))
     return np.where(den > 0, (rc * rs).sum(axis=1) / np.where(den > 0, den, 1.0), np.nan)
 
@@ -788,7 +797,9 @@ def similarity_gain(X_base, X_new, vocab, pairs, n_boot: int = 2000, seed: int =
     for a in range(0, n_boot, 500):
         b = min(n_boot, a + 500)
         idx = rng.integers(0, len(s), size=(b - a, len(s)))
-        gains[a:b] = spearman_rows(cn[idx], s[idx]) - spearman_rows(cb[idx], s[idx])
+        rs = _centred_ranks(np.asarray(s[idx], dtype=np.float64))  # the human scores' ranks, shared by both sides
+        gains[a:b] = (_ranked_corr(_centred_ranks(np.asarray(cn[idx], dtype=np.float64)), rs)
+                      - _ranked_corr(_centred_ranks(np.asarray(cb[idx], dtype=np.float64)), rs))
     lo, hi = np.nanpercentile(gains, [100 * (1 - level) / 2, 100 * (1 + level) / 2])
     return {"base": base, "new": new, "gain": new - base, "lo": float(lo), "hi": float(hi),
             "n_pairs": int(len(s)), "improves": bool(lo > 0)}

@@ -68,6 +68,22 @@ def test_knn_excludes_self_but_keeps_duplicates():
     np.testing.assert_allclose(st["l2_k1"], [0.0, 0.0, 3.0, 4.0])
 
 
+def test_random_pair_cosine_both_paths_give_the_same_bits():
+    """Every row's norm taken once (n <= 2 n_pairs) or the gathered rows' norms: the same float64
+    rows, norms and einsum, so the same bits as the textbook gather-then-normalise computation."""
+    rng = np.random.default_rng(7)
+    X = (rng.standard_normal((500, 40)) * rng.uniform(0.1, 3.0, (500, 1))).astype(np.float32)
+    for n_pairs in (300, 100, 60_000):  # whole, gathered, whole in three chunks (26,214 pairs each at d = 40)
+        i, j = g._pairs(500, n_pairs, 1)
+        A, B = X[i].astype(np.float64), X[j].astype(np.float64)
+        ref = float((np.einsum("ij,ij->i", A, B) / (np.linalg.norm(A, axis=1) * np.linalg.norm(B, axis=1))).mean())
+        assert g.random_pair_cosine(X, n_pairs=n_pairs, seed=1) == ref
+    Z = X.copy()
+    Z[3] = 0.0
+    with pytest.raises(ValueError, match="all-zero row"):
+        g.random_pair_cosine(Z, n_pairs=5000, seed=1)
+
+
 def test_random_pair_cosine_matches_exact_mean(cloud):
     exact = g.random_pair_cosine(cloud, n_pairs=None)
     U = cloud / np.linalg.norm(cloud, axis=1, keepdims=True)
