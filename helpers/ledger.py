@@ -2,9 +2,11 @@
 
 A notebook records each number it proves with ``record("05", "tied.random_pair_cosine", 0.81)``;
 the ledger notebook reads them all with ``results()``. Values live in
-``helpers.cache_dir()/results/NN.json`` -- one file per notebook, rewritten when it re-runs -- so the
-ledger never types a number in by hand. Running the notebooks in order (``make course`` or
-``make test``) fills it.
+``helpers.cache_dir()/results/NN.json`` -- one file per notebook, each key overwritten when the
+notebook records it again -- so the ledger never types a number in by hand. Running the notebooks in
+order (``make course`` or ``make test``) fills it. A key that a notebook no longer records (renamed,
+or recorded only with ``FULL = True``) stays in the file until the file is deleted (``make clean``
+removes ``.cache``): a fresh clone, as in CI, starts without any.
 """
 from __future__ import annotations
 
