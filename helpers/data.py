@@ -17,6 +17,7 @@ import functools
 import hashlib
 import json
 import re
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -182,10 +183,25 @@ def _vocab_size(tokenizer) -> int:
     return max(len(tokenizer), max(vocab.values()) + 1)
 
 
+_TOKENIZER_KEYS = weakref.WeakKeyDictionary()  # tokenizer -> (vocabulary size, key): hashing 30k entries takes 20 ms
+
+
 def _tokenizer_key(tokenizer) -> str:
+    """A hash of the vocabulary (token -> id). Remembered per tokenizer object while its size is
+    unchanged (adding tokens changes the size, and with it the key)."""
+    try:
+        size, key = _TOKENIZER_KEYS[tokenizer]
+        if size == len(tokenizer):
+            return key
+    except (KeyError, TypeError):  # not seen yet, or not weak-referenceable / hashable
+        pass
     vocab = tokenizer.get_vocab()
-    blob = json.dumps(sorted(vocab.items(), key=lambda kv: kv[1]))
-    return hashlib.sha1(blob.encode()).hexdigest()[:16]
+    key = hashlib.sha1(json.dumps(sorted(vocab.items(), key=lambda kv: kv[1])).encode()).hexdigest()[:16]
+    try:
+        _TOKENIZER_KEYS[tokenizer] = (len(tokenizer), key)
+    except TypeError:
+        pass
+    return key
 
 
 def _encode(tokenizer, texts, batch: int = 2048):

@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import data, models
+from helpers import data, models, training
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +122,15 @@ def test_token_frequencies_byte_level_uses_the_leading_space_form(tmp_path, monk
     assert len(the_sp) == 1 and the_sp != the
     assert f[the_sp[0]] > 0.03  # "the" is about 5 % of English words
     assert len(the) > 1 or f[the[0]] < f[the_sp[0]] / 10
+
+
+def test_tokenizer_key_is_remembered_and_follows_the_vocabulary():
+    import copy
+
+    from helpers.data import _tokenizer_key
+
+    tok = copy.deepcopy(training.course_tokenizer())  # a private copy: the course's one stays untouched
+    key = _tokenizer_key(tok)
+    assert _tokenizer_key(tok) == key == _tokenizer_key(training.course_tokenizer())
+    tok.add_tokens(["zzqq_not_a_word"])
+    assert _tokenizer_key(tok) != key  # a new vocabulary gets a new key (cache entries do not collide)
