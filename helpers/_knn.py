@@ -26,17 +26,20 @@ Method for all rows as queries (never an n x n matrix):
      block's rows take a dense top-c.
    - Column side: the (few) hits wait in a list and are merged (one sort of the hits, then the same
      padded top-c) when enough wait and after each block row; a column with more than c hits in one
-     block offers only its c best. The products go into one reused buffer (no page faults).
-   torch runs single-threaded meanwhile (restored after): measured here, its idle OpenMP threads
-   slowed the next OpenBLAS product by ~13 % and made ``topk`` times vary 10-21 ms instead of 12.
-4. Exact re-ranking: the c candidates of each row are re-scored in float64 and sorted (stable),
-   so float32 round-off can only swap candidates whose distances agree to about
-   1e-6 relative, and ``extra`` spare candidates absorb such swaps.
+     block offers only its c best.
+   The products go into one reused buffer (no page faults). torch runs single-threaded meanwhile
+   (restored after): measured here, its idle OpenMP threads slowed the next OpenBLAS product by
+   ~13 % and made ``topk`` times vary 10-21 ms instead of 12.
+4. Exact re-ranking: the c candidates of each row are re-scored in float64 and sorted (stable), so
+   float32 round-off can only swap candidates whose distances agree to about 1e-6 relative, and
+   ``extra`` spare candidates absorb such swaps.
 
 A query subset (``query`` given) has no symmetry to use: one product per block of query rows
 against all rows and a dense top-c.
 """
 from __future__ import annotations
+
+import contextlib
 
 import numpy as np
 
@@ -170,20 +173,18 @@ def _offer_columns(best, S, col, row, vals, col0: int, row0: int, c: int):
     best.offer(col + col0, row + row0, vals)
 
 
-class _torch_one_thread:
-    """torch single-threaded inside the block (restored after): its idle OpenMP threads otherwise
+@contextlib.contextmanager
+def _torch_one_thread():
+    """torch single-threaded inside the ``with`` (restored after): its idle OpenMP threads otherwise
     compete with OpenBLAS's on the next product (measured: ~13 % slower products on 2 cores)."""
+    import torch
 
-    def __enter__(self):
-        import torch
-
-        self.n = torch.get_num_threads()
-        torch.set_num_threads(1)
-
-    def __exit__(self, *exc):
-        import torch
-
-        torch.set_num_threads(self.n)
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n)
 
 
 def knn_candidates_all(X32: np.ndarray, hs: np.ndarray, cand: int, block: int = 4096, n_sample: int = 1024,
