@@ -104,12 +104,9 @@ def main():
 
     from sklearn.neighbors import NearestNeighbors
 
-    def workload(name):
-        return load_workload(name, rng)
-
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
     for wname in args.workloads.split(","):
-        name, X = workload(wname.strip())
+        name, X = load_workload(wname.strip(), rng)
         V, d = X.shape
         full = args.queries == 0
         q = np.arange(V) if full else np.sort(rng.choice(V, args.queries, replace=False))

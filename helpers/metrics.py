@@ -126,7 +126,9 @@ def random_pair_cosine(X, n_pairs: int | None = 100_000, seed=0, weights=None) -
     else:
         raise ValueError("the weights put almost all mass on one row: distinct pairs are too rare to sample")
     out = np.empty(n_pairs)
-    ch = max(256, min(65_536, 2**20 // U.shape[1]))  # cache-sized chunks; each pair is computed alone
+    from .geometry import _pair_chunk
+
+    ch = _pair_chunk(U.shape[1])
     for a in range(0, n_pairs, ch):
         out[a : a + ch] = np.einsum("ij,ij->i", U[i[a : a + ch]], U[j[a : a + ch]])
     return float(out.mean())
