@@ -11,7 +11,15 @@ PY     := $(BIN)/python
 TORCH  ?= torch==2.13.0
 
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb)) $(sort $(wildcard notebooks/solutions/*.ipynb))
-NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 600
+# the claims ledger reads what every other notebook recorded: it runs after them
+LEDGER    := $(filter notebooks/10_% notebooks/solutions/10_%,$(NOTEBOOKS))
+FIRST     := $(filter-out $(LEDGER),$(NOTEBOOKS))
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 1200
+# two pytest-xdist workers, one notebook (file) each at a time, one thread each (the outputs do not
+# depend on the thread count: `make portability`); longest notebooks first (conftest.py)
+JOBS     ?= 2
+PARALLEL := -n $(JOBS) --dist loadfile --no-loadscope-reorder
+ONE_THREAD := COURSE_THREADS=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -20,7 +28,7 @@ export TRANSFORMERS_VERBOSITY := error
 export HF_HUB_DISABLE_PROGRESS_BARS := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: venv course test unit nbval lab book slides bench clean report check-scale
+.PHONY: venv course test unit nbval lab book slides bench clean report check-scale portability portability-ci
 
 venv: $(VENV)/.installed
 
@@ -41,13 +49,31 @@ course: venv
 	done
 
 test: venv
-	$(BIN)/pytest -q -p no:cacheprovider --durations=15 tests $(NBVAL) $(NOTEBOOKS)
+	$(ONE_THREAD) $(BIN)/pytest -q -p no:cacheprovider $(PARALLEL) --durations=15 tests $(NBVAL) $(FIRST)
+	$(BIN)/pytest -q -p no:cacheprovider $(NBVAL) $(LEDGER)
 
 unit: venv
-	$(BIN)/pytest -q -p no:cacheprovider tests
+	$(ONE_THREAD) $(BIN)/pytest -q -p no:cacheprovider $(PARALLEL) tests
 
 nbval: venv
-	$(BIN)/pytest -q -p no:cacheprovider $(NBVAL) $(NOTEBOOKS)
+	$(ONE_THREAD) $(BIN)/pytest -q -p no:cacheprovider $(PARALLEL) $(NBVAL) $(FIRST)
+	$(BIN)/pytest -q -p no:cacheprovider $(NBVAL) $(LEDGER)
+
+# the stored outputs under other numeric environments (BLAS kernel, torch/MKL/oneDNN code paths,
+# threads): a table environment x notebook, non-zero exit on any difference (bench/portability.py)
+ENVS ?= profiles
+portability: venv
+	$(PY) bench/portability.py --env $(ENVS)
+
+# what .ci/run adds after `make test`: strict nbval once more in an environment that differs from this
+# machine in every lever (bench/portability.py's CI_ENV), with its own cache so no stored run hides a change
+PORT_DIR := .cache/portability-ci
+portability-ci: venv
+	rm -rf $(PORT_DIR)
+	env $$($(PY) bench/portability.py --print-env) COURSE_CACHE_DIR=$(PORT_DIR)/cache COURSE_FIGURES_DIR=$(PORT_DIR)/figures \
+	  $(BIN)/pytest -q -p no:cacheprovider -n $(JOBS) --dist loadfile --no-loadscope-reorder $(NBVAL) $(FIRST)
+	env $$($(PY) bench/portability.py --print-env) COURSE_CACHE_DIR=$(PORT_DIR)/cache COURSE_FIGURES_DIR=$(PORT_DIR)/figures \
+	  $(BIN)/pytest -q -p no:cacheprovider $(NBVAL) $(LEDGER)
 
 lab: venv
 	$(BIN)/jupyter lab notebooks/

@@ -20,3 +20,27 @@ _SKIP = ("text/html", "application/javascript", "application/vnd.jupyter.widget-
 def pytest_collectstart(collector):
     if hasattr(collector, "skip_compare"):
         collector.skip_compare = tuple(collector.skip_compare) + _SKIP
+
+
+# `make test` runs the notebooks side by side (pytest-xdist, --dist loadfile --no-loadscope-reorder):
+# each worker takes the next file in collection order when it runs out of work. Longest first, so the
+# two workers finish together; the unit tests (many short files) fill the gaps at the end. Notebooks that
+# need another notebook's training run wait for it on the run's cache lock (helpers.training), never
+# train it twice. The ledger (notebook 10) reads every notebook's results and runs after them, in a
+# second pytest call.
+LONGEST_FIRST = ("09_what", "05_tiny", "08_remedies", "02_unseen", "solutions/05_", "solutions/09_", "06_pretrained",
+                 "solutions/02_", "00_setup", "03_layer", "04_rare", "07_contextual", "01_softmax")
+
+
+def _rank(item):
+    path = item.nodeid.split("::")[0]
+    if not path.endswith(".ipynb"):
+        return (len(LONGEST_FIRST) + 2, 0)
+    for i, prefix in enumerate(LONGEST_FIRST):
+        if prefix in path:
+            return (i, 0)
+    return (len(LONGEST_FIRST) + 1, 0)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    items.sort(key=_rank)  # stable: a notebook's cells keep their order

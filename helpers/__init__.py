@@ -34,6 +34,8 @@ QUIET_ENV = {
 #: Environment variables that forbid any hub access.
 OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 
+from ._cache import write_atomic  # noqa: E402  (re-exported: the caches' atomic write)
+
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -51,7 +53,30 @@ def figures_dir() -> Path:
     return d
 
 
-def setup(seed: int = 0, offline: bool = True, threads: int = 2) -> None:
+#: torch's intra-op thread count when neither ``setup(threads=...)`` nor ``$COURSE_THREADS`` says otherwise.
+DEFAULT_THREADS = 2
+
+
+def threads_setting(threads: int | None = None) -> int:
+    """The thread count ``setup`` fixes: ``threads`` if given, else ``$COURSE_THREADS``, else 2.
+
+    The stored outputs do not depend on it (the portability harness, ``bench/portability.py``, runs
+    the course with 1, 2 and 4 threads); ``make test`` runs notebooks side by side with one each.
+    """
+    if threads is None:
+        raw = os.environ.get("COURSE_THREADS", "").strip()
+        if not raw:
+            return DEFAULT_THREADS
+        try:
+            threads = int(raw)
+        except ValueError:
+            raise ValueError(f"COURSE_THREADS must be a positive integer, got {raw!r}") from None
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads must be a positive integer, got {threads!r}")
+    return threads
+
+
+def setup(seed: int = 0, offline: bool = True, threads: int | None = None) -> None:
     """Make a notebook reproducible and quiet.
 
     Call it in a notebook's first code cell, before importing transformers:
@@ -59,8 +84,11 @@ def setup(seed: int = 0, offline: bool = True, threads: int = 2) -> None:
     - sets the quiet environment (no progress bars, no tokenizer warnings) and, when ``offline`` is
       true, ``HF_HUB_OFFLINE=1`` / ``TRANSFORMERS_OFFLINE=1``;
     - seeds Python's, numpy's legacy and torch's global generators with ``seed``;
-    - fixes torch to ``threads`` intra-op threads (results of float reductions depend on it).
+    - fixes torch to ``threads`` intra-op threads (default ``$COURSE_THREADS``, else 2), so a run's
+      speed does not depend on how many cores the machine has; the printed results do not depend on
+      it either (checked by the portability harness).
     """
+    threads = threads_setting(threads)
     for k, v in QUIET_ENV.items():
         os.environ.setdefault(k, v)
     if offline:
@@ -78,7 +106,11 @@ def setup(seed: int = 0, offline: bool = True, threads: int = 2) -> None:
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     warnings.filterwarnings("ignore", category=UserWarning, module="transformers")
-    import transformers
+    # transformers reads TRANSFORMERS_VERBOSITY / HF_HUB_DISABLE_PROGRESS_BARS when it is imported; only an
+    # already imported one needs telling (importing it here would cost every notebook ~1.5 s)
+    import sys
 
-    transformers.logging.set_verbosity_error()
-    transformers.logging.disable_progress_bar()
+    if "transformers" in sys.modules:
+        transformers = sys.modules["transformers"]
+        transformers.logging.set_verbosity_error()
+        transformers.logging.disable_progress_bar()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bz2
 import functools
+import io
 import hashlib
 import json
 import re
@@ -24,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from . import cache_dir
+from ._cache import source_hash, write_atomic
 
 __all__ = [
     "WIKI_FILE",
@@ -66,11 +68,12 @@ def _clean(text: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _wiki_articles() -> tuple[tuple[str, str], ...]:
-    from gensim.corpora.wikicorpus import extract_pages, filter_wiki
-
-    cache = cache_dir() / "wiki_sample.json"
+    # the cache file is named by the code that extracts the text (a change to it makes a new file)
+    cache = cache_dir() / f"wiki_sample_{source_hash(_wiki_articles, _clean)}.json"
     if cache.exists():
         return tuple(tuple(a) for a in json.loads(cache.read_text()))
+    from gensim.corpora.wikicorpus import extract_pages, filter_wiki
+
     arts = []
     with bz2.BZ2File(_gensim_test_file(WIKI_FILE)) as fh:
         for title, text, _pageid in extract_pages(fh):
@@ -79,7 +82,7 @@ def _wiki_articles() -> tuple[tuple[str, str], ...]:
             body = _clean(filter_wiki(text))
             if body:
                 arts.append((title, body))
-    cache.write_text(json.dumps(arts))
+    write_atomic(cache, json.dumps(arts))
     return tuple(arts)
 
 
@@ -257,7 +260,8 @@ def token_frequencies(tokenizer, source: str = "wordfreq", n_words: int = 200_00
         raise ValueError("n_words must be positive")
     V = _vocab_size(tokenizer)
     lead = _space_marks_words(tokenizer) if source == "wordfreq" else False
-    key = f"freq_{source}_{n_words if source == 'wordfreq' else 'all'}{'_sp' if lead else ''}_{_tokenizer_key(tokenizer)}.npy"
+    code = source_hash(token_frequencies, _encode, token_counts)
+    key = f"freq_{source}_{n_words if source == 'wordfreq' else 'all'}{'_sp' if lead else ''}_{_tokenizer_key(tokenizer)}_{code}.npy"
     path = cache_dir() / key
     if path.exists():
         freq = np.load(path)
@@ -278,5 +282,7 @@ def token_frequencies(tokenizer, source: str = "wordfreq", n_words: int = 200_00
         freq = token_counts(tokenizer, texts).astype(np.float64) / n
     special = [i for i in getattr(tokenizer, "all_special_ids", []) if 0 <= i < V]
     freq[special] = 0.0
-    np.save(path, freq)
+    buf = io.BytesIO()
+    np.save(buf, freq)
+    write_atomic(path, buf.getvalue())
     return freq

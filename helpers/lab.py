@@ -69,55 +69,40 @@ RANK_BUCKETS = ("rank 0-99", "rank 100-499", "rank 500-4999", "rank 5000+", NEVE
 
 
 def _result_parts(res):
-    """(config, tokenizer, counts, random_ids) of a ``TrainResult``, validated."""
+    """(config, tokenizer, counts) of a ``TrainResult``, validated."""
     from .training import TrainConfig
 
     cfg = getattr(res, "config", None)
     if not isinstance(cfg, TrainConfig) or not hasattr(res, "counts") or not hasattr(res, "tokenizer"):
         raise ValueError("res must be a helpers.training.TrainResult (the return value of training.train)")
-    random_ids = getattr(res, "_special", {}).get("random_ids")
-    counts = np.asarray(res.counts)
-    if random_ids is None:
-        random_ids = np.flatnonzero(counts) if cfg.random_from == "seen" else np.arange(len(counts))
-    return cfg, res.tokenizer, counts, np.asarray(random_ids, dtype=np.int64)
+    return cfg, res.tokenizer, np.asarray(res.counts)
 
 
-def _split(res, texts=None):
-    """(train_ids, held_ids): the training and held-out chunks of ``res`` exactly as ``train`` cut them."""
-    from .training import _cached_chunks, _check_texts, _fingerprint
+def _data(res, texts=None):
+    """The ``training.TrainData`` of ``res`` (its chunks, split and masking ids), as ``train`` prepared it;
+    ``texts`` must be the texts ``res`` was trained on (default the Wikipedia sample)."""
+    from .training import prepare_data
 
-    cfg, tokenizer, counts, _ = _result_parts(res)
-    if texts is None:
-        from .data import wiki_sample
-
-        texts = wiki_sample()
-    texts = _check_texts(texts)
-    chunks = _cached_chunks(tokenizer, texts, cfg.max_len, _fingerprint(texts, tokenizer))
-    n_held = int(round(len(chunks) * cfg.heldout_frac))
-    train_ids, held_ids = chunks[: len(chunks) - n_held], chunks[len(chunks) - n_held :]
-    direct = np.bincount(train_ids[:, 1:-1].ravel(), minlength=len(counts))[: len(counts)]
-    if not np.array_equal(direct, counts):
+    cfg, _, counts = _result_parts(res)
+    data = prepare_data(cfg, texts)
+    if not np.array_equal(data.counts, counts):
         raise ValueError("these texts are not the ones res was trained on (token counts differ): pass the same texts")
-    return train_ids, held_ids
+    return data
 
 
 def heldout_batches(res, texts=None) -> list:
-    """[(inputs, labels), ...]: the masked held-out batches that ``res.heldout_loss`` is computed on.
+    """[(inputs, labels), ...]: the masked held-out batches that ``res.heldout_loss`` is computed on
+    (``training.heldout_batches``: the first ``cfg.eval_chunks`` held-out chunks, masked in batches of
+    64 with ``np.random.default_rng(10_000 + cfg.seed)``). Masked-LM runs only."""
+    from .training import heldout_batches as batches
 
-    Replicates ``training.train``: the first ``cfg.eval_chunks`` held-out chunks, masked in batches of
-    64 with ``np.random.default_rng(10_000 + cfg.seed)`` and the run's random-replacement ids.
-    """
-    from .training import _special_ids, batch_indices, mask_tokens
-
-    cfg, tokenizer, _, random_ids = _result_parts(res)
-    _, held = _split(res, texts)
-    if len(held) == 0:
+    cfg = _result_parts(res)[0]
+    if cfg.objective != "mlm":
+        raise ValueError("heldout_batches replays BERT's masking: res must be a masked-LM run (objective='mlm')")
+    data = _data(res, texts)
+    if len(data.held_ids) == 0:
         raise ValueError("the run has no held-out chunks (heldout_frac = 0): there is no held-out loss to compare with")
-    sp = _special_ids(tokenizer)
-    ev = held[: cfg.eval_chunks]
-    erng = np.random.default_rng(10_000 + cfg.seed)
-    return [mask_tokens(ev[s : s + 64], sp["mask"], [sp["cls"], sp["sep"], sp["pad"]], random_ids, cfg.mask_prob, erng)
-            for s in range(0, len(ev), 64)]
+    return [(inp, lab) for _, inp, lab in batches(cfg, data)]
 
 
 def heldout_targets(res, texts=None) -> np.ndarray:
@@ -127,8 +112,7 @@ def heldout_targets(res, texts=None) -> np.ndarray:
 
 def unigram_heldout_losses(res, texts=None) -> np.ndarray:
     """Per-target negative log likelihood (nats) of the add-one unigram model, (n,) float64."""
-    _, _, counts, _ = _result_parts(res)
-    counts = counts.astype(np.float64)
+    counts = _result_parts(res)[2].astype(np.float64)
     V = len(counts)
     logp = np.log(counts + 1.0) - np.log(counts.sum() + V)
     return -logp[heldout_targets(res, texts)]
@@ -148,20 +132,18 @@ def unigram_heldout_loss(res, texts=None) -> float:
 def masked_target_counts(res, texts=None) -> np.ndarray:
     """How many times each token id was a masked target during the training of ``res``, (V,) int64.
 
-    Replays ``training.train``'s data order and masking from ``np.random.default_rng(cfg.seed)``
-    (the same permutations and ``mask_tokens`` calls), without the model. Cheap: no forward pass.
+    Replays ``training.train``'s data order and masking (``training.training_batches``: the same
+    permutations and ``mask_tokens`` calls from ``np.random.default_rng(cfg.seed)``), without the
+    model. Cheap: no forward pass. Masked-LM runs only.
     """
-    from .training import _special_ids, batch_indices, mask_tokens
+    from .training import training_batches
 
-    cfg, tokenizer, counts, random_ids = _result_parts(res)
-    train_ids, _ = _split(res, texts)
-    sp = _special_ids(tokenizer)
-    special = [sp["cls"], sp["sep"], sp["pad"]]
+    cfg, _, counts = _result_parts(res)
+    if cfg.objective != "mlm":
+        raise ValueError("masked_target_counts replays BERT's masking: res must be a masked-LM run (objective='mlm')")
     V = len(counts)
-    rng = np.random.default_rng(cfg.seed)
     out = np.zeros(V, dtype=np.int64)
-    for idx in batch_indices(len(train_ids), cfg.batch_size, cfg.steps, rng):
-        _, lab = mask_tokens(train_ids[idx], sp["mask"], special, random_ids, cfg.mask_prob, rng)
+    for _, _, lab in training_batches(cfg, _data(res, texts)):
         out += np.bincount(lab[lab != -100], minlength=V)[:V]
     return out
 

@@ -14,7 +14,7 @@ import json
 import math
 from numbers import Real
 
-from . import cache_dir
+from . import cache_dir, write_atomic
 
 __all__ = ["record", "results", "results_dir", "ensure"]
 
@@ -51,7 +51,7 @@ def record(notebook: str, key: str, value) -> None:
     path = results_dir() / f"{notebook}.json"
     data = json.loads(path.read_text()) if path.exists() else {}
     data[key] = _plain(value)
-    path.write_text(json.dumps(data, indent=1, sort_keys=True))
+    write_atomic(path, json.dumps(data, indent=1, sort_keys=True))
 
 
 def results(notebook: str | None = None) -> dict:

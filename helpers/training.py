@@ -1,4 +1,4 @@
-"""Train a tiny BERT masked (or causal) language model on CPU (notebook 05; reused by 08 and 09).
+"""Train a tiny BERT masked (or causal) language model on CPU (notebook 05; reused by 02, 08, 09 and 11).
 
 No offline *pretrained* model shows the representation degeneration of Gao et al. (ICLR 2019): the
 embedded all-MiniLM-L6-v2 was distilled and never trained through a tied vocabulary softmax. So the
@@ -13,15 +13,21 @@ Main entry points
 ``train(cfg, texts=None, extra_loss=None, cache=True, progress=None) -> TrainResult``
     runs (or loads from the disk cache) one training run.
 ``TrainResult``
-    the trained model (eval mode), tokenizer, config, per-step losses, held-out MLM loss, exact
-    token counts of the training text, embedding snapshots, the initial embeddings, and the MLM-head
-    hidden states at masked positions of a fixed sample (``head_states``); ``head_hidden_states(...)``
-    computes them for any text.
+    the trained model (eval mode), tokenizer, config, per-step losses, held-out loss and the unigram
+    baseline's on the same targets, exact token counts of the training text, embedding snapshots, and
+    the decoder inputs at the loss positions of a fixed sample (``head_states``).
+
+``train`` is four parts, each usable alone: ``prepare_data`` (chunks, held-out split, counts, the
+random-replacement ids), ``fit`` (the optimisation loop: snapshots, per-row statistics and progress
+are small hooks), ``evaluate_heldout`` (the held-out loss and the unigram baseline on exactly the same
+targets, from ``heldout_batches``) and ``_pack`` (the ``TrainResult``). ``helpers.lab`` replays the
+split and the held-out masking through the same functions.
 
 Notebook 09 varies the suspects of the cone one at a time: ``objective`` ("mlm" | "clm": the same
 architecture and initialisation with a causal mask and a next-token loss), ``optimizer`` ("adam" |
-"coupled_adam" | "sgd" | "sign", see ``helpers.optim``), ``tied`` and ``output_bias``. The default
-config reproduces the runs made before these options existed bit for bit.
+"coupled_adam" | "sgd" | "sign", see ``helpers.optim``), ``tied`` and ``output_bias``. Notebook 11
+adds Adam's ``adam_eps`` / ``adam_beta2``, a vocabulary of seen types only (``vocab="wiki-8k"``), a
+GPT-2-style pre-LN model (``arch="gpt2"``) and per-row optimiser statistics (``row_stats_every``).
 
 Lower-level pieces (tested in ``tests/test_training.py``):
 ``token_chunks`` (text -> fixed-length [CLS] ... [SEP] chunks), ``mask_tokens`` (BERT's 80/10/10
@@ -43,9 +49,15 @@ Data and masking conventions
 Caching
 -------
 A finished run is stored under ``helpers.cache_dir()/training/<key>/`` where the key hashes the full
-config, a fingerprint of the texts and the tokenizer vocabulary, and a code version. So notebooks
-05, 08 and the solutions each run alone, but a sequential run pays once. ``extra_loss`` callables are
-identified by ``cfg.extra_loss_name``: give different regularisers different names.
+config, a fingerprint of the texts and the tokenizer vocabulary, and ``code_version()``: a hash of the
+source of every function that decides a run's numbers (docstrings and comments left out), so a
+change to the masking, the model, the loss, the optimisers or the loop gives new keys by itself. So
+notebooks each run alone, but a sequential run pays once. A process that asks for a run another
+process is training waits for it (a file lock) instead of training it twice. A corrupt entry is
+reported and rebuilt. ``extra_loss`` callables are identified by ``cfg.extra_loss_name``: give
+different regularisers different names. Config fields added after the cache format was fixed
+(``NEW_FIELDS``) enter the key only when they differ from their default, so adding one never
+invalidates the runs (and the stored FULL records) made before it existed.
 """
 from __future__ import annotations
 
@@ -62,12 +74,20 @@ from typing import Callable, Sequence
 import numpy as np
 
 from . import cache_dir
+from ._cache import _strip_docstrings, source_hash, write_atomic  # noqa: F401 (_strip_docstrings: tests)
 from .data import _tokenizer_key
 
 __all__ = [
     "TrainConfig",
     "TrainResult",
+    "TrainData",
     "train",
+    "prepare_data",
+    "fit",
+    "heldout_batches",
+    "evaluate_heldout",
+    "training_batches",
+    "batch_indices",
     "token_chunks",
     "mask_tokens",
     "masked_lm_loss",
@@ -76,16 +96,28 @@ __all__ = [
     "mlm_head_states",
     "build_model",
     "course_tokenizer",
+    "wiki_tokenizer",
     "lab_config",
     "run_key",
+    "code_version",
+    "source_hash",
+    "ROW_BUCKETS",
 ]
 
-#: Bump when a change to this module changes what a cached run would contain.
-CODE_VERSION = 2
+#: Bump by hand only for a change the source hash of ``code_version`` cannot see (e.g. a new transformers
+#: default); every code change to the numerics changes the hash by itself.
+CODE_VERSION = 3
 #: ``TrainConfig.optimizer`` values: AdamW, Coupled Adam (``helpers.optim``), SGD, sign descent / Signum.
 OPTIMIZERS = ("adam", "coupled_adam", "sgd", "sign")
 #: ``TrainConfig.objective`` values: masked LM (BERT) or causal, next-token LM (same architecture, causal mask).
 OBJECTIVES = ("mlm", "clm")
+#: ``TrainConfig.vocab`` values: the embedded model's WordPiece, or one trained on the sample (8,000 types).
+VOCABS = ("bert-base-uncased", "wiki-8k")
+#: ``TrainConfig.arch`` values: BERT (post-LN, MLM head with transform and bias), GPT-2 style (pre-LN, causal).
+ARCHS = ("bert", "gpt2")
+#: Fields added after the cache format was fixed: in ``to_dict`` (and so the cache key) only when not at
+#: their default, so adding one leaves every earlier key and stored record valid.
+NEW_FIELDS = ("adam_eps", "adam_beta2", "vocab", "arch", "row_stats_every")
 
 
 @dataclass(frozen=True)
@@ -112,6 +144,14 @@ class TrainConfig:
     give ``TrainResult.head_states``), ``eval_chunks`` (held-out chunks for the held-out loss).
     Extra loss: ``extra_loss_name`` names the callable passed to ``train``; it is added to the MLM
     loss times ``extra_loss_weight``.
+    Added for notebook 11 (``NEW_FIELDS``: in the cache key and ``to_dict`` only when not at their
+    default): ``adam_eps`` and ``adam_beta2`` (Adam's and Coupled Adam's epsilon and second-moment
+    decay; AdamW's defaults 1e-8 and 0.999), ``vocab`` (``"bert-base-uncased"``, the embedded model's
+    30,522 WordPiece types, or ``"wiki-8k"``, an 8,000-type WordPiece trained on the training texts
+    themselves, so that almost every type occurs), ``arch`` (``"bert"``, or ``"gpt2"``: a GPT-2-style
+    pre-LN ``GPT2LMHeadModel`` -- causal only, no output bias, learned positions) and
+    ``row_stats_every`` (every this many steps, per count bucket of the output matrix's rows: gradient
+    RMS, Adam's sqrt(v_hat) and the update size; 0 = off; ``TrainResult.row_stats``).
     """
 
     layers: int = 2
@@ -141,6 +181,11 @@ class TrainConfig:
     extra_loss_weight: float = 0.0
     objective: str = "mlm"
     output_bias: bool = True
+    adam_eps: float = 1e-8
+    adam_beta2: float = 0.999
+    vocab: str = "bert-base-uncased"
+    arch: str = "bert"
+    row_stats_every: int = 0
 
     def __post_init__(self):
         def need(cond, msg):
@@ -156,7 +201,7 @@ class TrainConfig:
         for name in ("layers", "hidden", "heads", "intermediate", "batch_size", "steps", "head_state_chunks", "eval_chunks"):
             v = getattr(self, name)
             need(is_int(v) and v >= 1, f"TrainConfig.{name} must be a positive integer, got {v!r}")
-        for name in ("warmup", "seed"):
+        for name in ("warmup", "seed", "row_stats_every"):
             v = getattr(self, name)
             need(is_int(v) and v >= 0, f"TrainConfig.{name} must be a non-negative integer, got {v!r}")
         need(self.hidden % self.heads == 0, f"TrainConfig.hidden ({self.hidden}) must be divisible by heads ({self.heads})")
@@ -174,6 +219,14 @@ class TrainConfig:
         need(isinstance(self.output_bias, bool), f"TrainConfig.output_bias must be True or False, got {self.output_bias!r}")
         need(self.schedule in ("constant", "linear"), f"TrainConfig.schedule must be 'constant' or 'linear', got {self.schedule!r}")
         need(self.random_from in ("seen", "vocab"), f"TrainConfig.random_from must be 'seen' or 'vocab', got {self.random_from!r}")
+        need(is_num(self.adam_eps) and self.adam_eps > 0, f"TrainConfig.adam_eps must be a positive number, got {self.adam_eps!r}")
+        need(is_num(self.adam_beta2) and 0 < self.adam_beta2 < 1,
+             f"TrainConfig.adam_beta2 must be a number in (0, 1), got {self.adam_beta2!r}")
+        need(self.vocab in VOCABS, f"TrainConfig.vocab must be one of {VOCABS}, got {self.vocab!r}")
+        need(self.arch in ARCHS, f"TrainConfig.arch must be one of {ARCHS}, got {self.arch!r}")
+        if self.arch == "gpt2":
+            need(self.objective == "clm", "TrainConfig.arch='gpt2' is a causal LM: set objective='clm'")
+            need(not self.output_bias, "TrainConfig.arch='gpt2' has no output bias (GPT-2's lm_head): set output_bias=False")
         need(
             self.extra_loss_name is None or (isinstance(self.extra_loss_name, str) and self.extra_loss_name.strip()),
             "TrainConfig.extra_loss_name must be None or a non-empty string",
@@ -190,13 +243,22 @@ class TrainConfig:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
+        """The config as plain JSON data: what the cache key hashes and what records store. A field of
+        ``NEW_FIELDS`` at its default is left out, so configs made before it existed read the same."""
         d = dataclasses.asdict(self)
         d["snapshot_steps"] = list(self.snapshot_steps)
+        for name in NEW_FIELDS:
+            if d[name] == _DEFAULTS[name]:
+                del d[name]
         return d
 
 
+
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+
+
 def lab_config(full: bool = False, seed: int = 0) -> TrainConfig:
-    """The tiny-BERT run of the lab (notebook 05), which notebooks 08, 10 and the solutions reuse.
+    """The tiny-BERT run of the lab (notebook 05), which notebooks 02, 08, 10 and the solutions reuse.
 
     CI (``full=False``): 200 Adam steps (0.65 of an epoch of the Wikipedia sample), constant learning
     rate after 10 warm-up steps, snapshots at 0, 10, 25, 50, 100, 200. Enough for the geometry (the
@@ -220,8 +282,9 @@ def lab_config(full: bool = False, seed: int = 0) -> TrainConfig:
 class TrainResult:
     """Everything a notebook needs from one run.
 
-    model:              ``BertForMaskedLM`` in eval mode.
-    tokenizer:          the WordPiece tokenizer used.
+    model:              ``BertForMaskedLM`` (``BertLMHeadModel`` for a causal LM, ``GPT2LMHeadModel``
+                        for ``arch="gpt2"``) in eval mode.
+    tokenizer:          the WordPiece tokenizer used (``config.vocab``).
     config:             the ``TrainConfig``.
     losses:             (steps,) float64, training loss of each step (MLM + weighted extra loss).
     mlm_losses:         (steps,) float64, the MLM part alone.
@@ -243,6 +306,14 @@ class TrainResult:
     heldout_unigram_loss: loss of the add-one unigram model (counts from the training text) on
                         exactly the held-out targets of ``heldout_loss`` -- the trivial baseline.
     heldout_targets:    number of held-out targets ``heldout_loss`` averages over.
+    heldout_target_ids, heldout_target_losses: (n,) int64 / float32 -- each held-out target's token id
+                        and the model's loss on it (``heldout_loss`` is their mean): for paired
+                        comparisons of two runs on the same targets (a paired bootstrap).
+    row_stats:          with ``config.row_stats_every > 0``: {"steps": (n,) int, "buckets": names,
+                        "grad_rms" / "sqrt_v" / "update_rms": (n, buckets) float64} -- per count bucket of
+                        the output matrix's rows, the RMS of the gradient the optimiser received (after
+                        clipping), Adam's bias-corrected sqrt(v_hat) (NaN for SGD and sign descent) and
+                        the RMS of the step's change of the rows; else {}.
 
     For ``objective="clm"``: ``mlm_losses``/``heldout_loss`` hold the next-token loss (the attribute
     names are kept for compatibility), the held-out loss is over *every* next-token position of the
@@ -267,6 +338,9 @@ class TrainResult:
     output_snapshots: dict = field(default_factory=dict, repr=False)
     heldout_unigram_loss: float = float("nan")
     heldout_targets: int = 0
+    row_stats: dict = field(default_factory=dict, repr=False)
+    heldout_target_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
+    heldout_target_losses: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32), repr=False)
 
     @property
     def embeddings(self) -> np.ndarray:
@@ -276,7 +350,7 @@ class TrainResult:
     @property
     def output_embeddings(self) -> np.ndarray:
         """(V, d) float32 output (decoder) matrix; the same values as ``embeddings`` when tied."""
-        return self.model.cls.predictions.decoder.weight.detach().numpy().astype(np.float32, copy=True)
+        return self.model.get_output_embeddings().weight.detach().numpy().astype(np.float32, copy=True)
 
     @property
     def initial_output_embeddings(self) -> np.ndarray:
@@ -286,15 +360,17 @@ class TrainResult:
     @property
     def output_bias(self) -> np.ndarray | None:
         """(V,) float32 per-word output bias of the head, or ``None`` when ``config.output_bias`` is False."""
-        b = self.model.cls.predictions.decoder.bias
+        b = _output_bias_param(self.model)
         return None if b is None else b.detach().numpy().astype(np.float32, copy=True)
 
     def layer_states(self, texts: Sequence[str], max_chunks: int = 64) -> list:
         """Hidden states of every layer for the (unmasked) chunks of ``texts``: a list of (n, d) float32.
 
         Entry 0 is the embedding layer's output, entry ``l`` the output of Transformer layer ``l``, and
-        the last entry the head's transform (the decoder inputs). Rows are the non-special positions
-        of the first ``max_chunks`` chunks, in order. For Ethayarajh-style per-layer anisotropy.
+        the last entry the decoder inputs (BERT: the head's transform; GPT-2: the final layer norm's
+        output, which replaces the last block's output, as transformers returns it). Rows are the
+        non-special positions of the first ``max_chunks`` chunks, in order. For Ethayarajh-style
+        per-layer anisotropy.
         """
         import torch
 
@@ -308,8 +384,11 @@ class TrainResult:
         with torch.no_grad():
             for s in range(0, len(ids), 64):
                 x = torch.from_numpy(ids[s : s + 64])
-                o = self.model.bert(input_ids=x, output_hidden_states=True, use_cache=False)
-                hs = list(o.hidden_states) + [self.model.cls.predictions.transform(o.last_hidden_state)]
+                if self.config.arch == "gpt2":
+                    hs = list(self.model.transformer(input_ids=x, output_hidden_states=True, use_cache=False).hidden_states)
+                else:
+                    o = self.model.bert(input_ids=x, output_hidden_states=True, use_cache=False)
+                    hs = list(o.hidden_states) + [self.model.cls.predictions.transform(o.last_hidden_state)]
                 hs = [h[:, 1:-1].reshape(-1, h.shape[-1]).numpy().astype(np.float32) for h in hs]
                 outs = [[h] for h in hs] if outs is None else [a + [h] for a, h in zip(outs, hs)]
         return [np.concatenate(a) for a in outs]
@@ -385,13 +464,27 @@ _CHUNKS: dict = {}  # (tokenizer key, max_len, text fingerprint) -> read-only ch
 
 
 def _cached_chunks(tokenizer, texts, max_len: int, fp: str) -> np.ndarray:
-    """``token_chunks`` memoised per process: ``train`` and ``helpers.lab`` cut the same text many times
-    in one notebook. The array is read-only (a caller that tried to write would corrupt later runs)."""
+    """``token_chunks`` memoised per process and on disk (tokenizing the sample costs ~3 s, and many
+    notebooks cut the same text): ``cache_dir()/chunks_<texts+tokenizer>_<max_len>_<code>.npy``. The array
+    is read-only (a caller that tried to write would corrupt later runs)."""
+    import io
+
     key = (_tokenizer_key(tokenizer), int(max_len), fp)
     if key not in _CHUNKS:
         if len(_CHUNKS) >= 4:
             _CHUNKS.clear()
-        arr = token_chunks(tokenizer, texts, max_len)
+        path = cache_dir() / f"chunks_{fp}_{int(max_len)}_{source_hash(token_chunks)}.npy"
+        arr = None
+        if path.exists():
+            try:
+                arr = np.load(path)
+            except (OSError, ValueError):  # a damaged file: cut the text again
+                arr = None
+        if arr is None or arr.ndim != 2 or arr.shape[1] != max_len:
+            arr = token_chunks(tokenizer, texts, max_len)
+            buf = io.BytesIO()
+            np.save(buf, arr)
+            write_atomic(path, buf.getvalue())
         arr.setflags(write=False)
         _CHUNKS[key] = arr
     return _CHUNKS[key]
@@ -451,46 +544,80 @@ def build_model(cfg: TrainConfig, vocab_size: int, pad_id: int = 0):
     ``cfg.tied`` sets ``config.tie_word_embeddings``: with True the decoder weight *is* the input
     embedding ``Parameter`` (transformers ties them in ``post_init``); with False they are separate.
     ``cfg.output_bias=False`` removes the head's per-word bias (the decoder computes h W^T).
+    ``arch="gpt2"``: a ``GPT2LMHeadModel`` (pre-LN blocks, a final layer norm, learned positions, no
+    output bias) with ``layers`` blocks of width ``hidden``, ``heads`` heads and an MLP of ``intermediate``.
     """
     import torch
-    from transformers import BertConfig, BertForMaskedLM, BertLMHeadModel
 
-    bc = BertConfig(
-        vocab_size=int(vocab_size),
-        hidden_size=cfg.hidden,
-        num_hidden_layers=cfg.layers,
-        num_attention_heads=cfg.heads,
-        intermediate_size=cfg.intermediate,
-        hidden_dropout_prob=cfg.dropout,
-        attention_probs_dropout_prob=cfg.dropout,
-        max_position_embeddings=cfg.max_len,
-        type_vocab_size=1,
-        pad_token_id=pad_id,
-        tie_word_embeddings=cfg.tied,
-        is_decoder=cfg.objective == "clm",
-    )
     torch.manual_seed(cfg.seed)
-    model = BertForMaskedLM(bc) if cfg.objective == "mlm" else BertLMHeadModel(bc)
-    if not cfg.output_bias:
-        model.cls.predictions.decoder.bias = None
-        model.cls.predictions.bias = None
-    same = model.cls.predictions.decoder.weight is model.bert.embeddings.word_embeddings.weight
+    if cfg.arch == "gpt2":
+        from transformers import GPT2Config, GPT2LMHeadModel
+
+        gc = GPT2Config(vocab_size=int(vocab_size), n_positions=cfg.max_len, n_embd=cfg.hidden, n_layer=cfg.layers,
+                        n_head=cfg.heads, n_inner=cfg.intermediate, resid_pdrop=cfg.dropout, embd_pdrop=cfg.dropout,
+                        attn_pdrop=cfg.dropout, tie_word_embeddings=cfg.tied, pad_token_id=pad_id,
+                        bos_token_id=pad_id, eos_token_id=pad_id)
+        model = GPT2LMHeadModel(gc)
+    else:
+        from transformers import BertConfig, BertForMaskedLM, BertLMHeadModel
+
+        bc = BertConfig(
+            vocab_size=int(vocab_size),
+            hidden_size=cfg.hidden,
+            num_hidden_layers=cfg.layers,
+            num_attention_heads=cfg.heads,
+            intermediate_size=cfg.intermediate,
+            hidden_dropout_prob=cfg.dropout,
+            attention_probs_dropout_prob=cfg.dropout,
+            max_position_embeddings=cfg.max_len,
+            type_vocab_size=1,
+            pad_token_id=pad_id,
+            tie_word_embeddings=cfg.tied,
+            is_decoder=cfg.objective == "clm",
+        )
+        model = BertForMaskedLM(bc) if cfg.objective == "mlm" else BertLMHeadModel(bc)
+        if not cfg.output_bias:
+            model.cls.predictions.decoder.bias = None
+            model.cls.predictions.bias = None
+    same = model.get_output_embeddings().weight is model.get_input_embeddings().weight
     if same != cfg.tied:  # pragma: no cover - guards against a change in transformers' tying
         raise RuntimeError(f"transformers did not honour tie_word_embeddings={cfg.tied}")
     return model
 
 
+def _is_gpt2(model) -> bool:
+    return getattr(model.config, "model_type", "") == "gpt2"
+
+
+def _output_bias_param(model):
+    """The per-word output bias ``Parameter`` of a course model, or None (GPT-2, or ``output_bias=False``)."""
+    return None if _is_gpt2(model) else model.cls.predictions.decoder.bias
+
+
+def _sequence_output(model, input_ids, attention_mask=None):
+    """Last-layer hidden states (B, T, d): BERT's encoder output, GPT-2's final layer norm output."""
+    if _is_gpt2(model):
+        return model.transformer(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state
+    kw = {"use_cache": False} if getattr(model.config, "is_decoder", False) else {}
+    return model.bert(input_ids=input_ids, attention_mask=attention_mask, **kw).last_hidden_state
+
+
+def _logits(model, seq):
+    """Vocabulary logits of selected last-layer rows (BERT: head transform + decoder with its bias)."""
+    return model.lm_head(seq) if _is_gpt2(model) else model.cls(seq)
+
+
 def mlm_head_states(model, input_ids, attention_mask=None, positions=None):
-    """Decoder inputs of ``model`` (output of ``cls.predictions.transform``), torch tensor.
+    """Decoder inputs of ``model`` (BERT: output of ``cls.predictions.transform``; GPT-2: of ``ln_f``),
+    torch tensor.
 
     ``positions``: a (B, T) bool tensor; if given, returns the (M, d) rows at those positions, else
     the full (B, T, d) tensor. Gradients flow (wrap in ``torch.no_grad()`` to evaluate).
     """
-    kw = {"use_cache": False} if getattr(model.config, "is_decoder", False) else {}
-    seq = model.bert(input_ids=input_ids, attention_mask=attention_mask, **kw).last_hidden_state
+    seq = _sequence_output(model, input_ids, attention_mask)
     if positions is not None:
         seq = seq[positions]
-    return model.cls.predictions.transform(seq)
+    return seq if _is_gpt2(model) else model.cls.predictions.transform(seq)
 
 
 def clm_positions(input_ids: np.ndarray, frac: float = 1.0, rng: np.random.Generator | None = None) -> np.ndarray:
@@ -517,7 +644,7 @@ def clm_positions(input_ids: np.ndarray, frac: float = 1.0, rng: np.random.Gener
     return pos
 
 
-def causal_lm_loss(model, input_ids, positions):
+def causal_lm_loss(model, input_ids, positions, reduction: str = "mean"):
     """Next-token cross-entropy of a causal model at the (B, T) bool ``positions`` (torch tensors).
 
     Runs ``model.bert`` (causal when ``config.is_decoder``), applies ``model.cls`` only at the selected
@@ -533,15 +660,15 @@ def causal_lm_loss(model, input_ids, positions):
         raise ValueError("the last position has no next token to predict")
     if not bool(positions.any()):
         raise ValueError("no predicting position selected: the causal-LM loss is undefined")
-    if not getattr(model.config, "is_decoder", False):
+    if not (_is_gpt2(model) or getattr(model.config, "is_decoder", False)):
         raise ValueError("the model is not causal (config.is_decoder is False): build it with objective='clm'")
-    seq = model.bert(input_ids=input_ids, use_cache=False).last_hidden_state
+    seq = _sequence_output(model, input_ids)
     targets = torch.roll(input_ids, -1, dims=1)[positions]
-    logits = model.cls(seq[positions])
-    return F.cross_entropy(logits, targets)
+    logits = _logits(model, seq[positions])
+    return F.cross_entropy(logits, targets, reduction=reduction)
 
 
-def masked_lm_loss(model, input_ids, labels, attention_mask=None):
+def masked_lm_loss(model, input_ids, labels, attention_mask=None, reduction: str = "mean"):
     """Masked-LM cross-entropy with vocabulary logits computed **only at masked positions**.
 
     Runs ``model.bert``, gathers the positions where ``labels != -100``, applies ``model.cls`` to
@@ -556,9 +683,11 @@ def masked_lm_loss(model, input_ids, labels, attention_mask=None):
     where = labels != -100
     if not bool(where.any()):
         raise ValueError("no masked position in the batch: the masked-LM loss is undefined")
+    if _is_gpt2(model):
+        raise ValueError("a GPT-2-style model is causal: use causal_lm_loss")
     seq = model.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
     logits = model.cls(seq[where])
-    return F.cross_entropy(logits, labels[where])
+    return F.cross_entropy(logits, labels[where], reduction=reduction)
 
 
 def _head_states_of_chunks(model, tokenizer, cfg, ids, masked, seed, random_ids, batch=64):
@@ -589,7 +718,7 @@ def _head_states_of_chunks(model, tokenizer, cfg, ids, masked, seed, random_ids,
 
 
 # ----------------------------------------------------------------------------------------------
-# training
+# tokenizers
 
 
 @functools.lru_cache(maxsize=1)
@@ -606,6 +735,106 @@ def course_tokenizer():
     return _tokenizer_cached()
 
 
+#: Size of the ``vocab="wiki-8k"`` WordPiece vocabulary.
+WIKI_VOCAB_SIZE = 8000
+_WIKI_TOKENIZERS: dict = {}
+
+
+def wiki_tokenizer(texts: Sequence[str] | None = None, vocab_size: int = WIKI_VOCAB_SIZE):
+    """A lower-casing BERT WordPiece tokenizer with ``vocab_size`` types trained on ``texts`` (default
+    the Wikipedia sample), with the special tokens ``[PAD] [UNK] [CLS] [SEP] [MASK]`` at ids 0-4.
+
+    Trained with the ``tokenizers`` library's WordPiece trainer (deterministic for the same texts); the
+    result is cached on disk under a key of the texts, the size and this function's code. Almost every
+    type it holds occurs in the texts it was trained on -- the point of ``TrainConfig(vocab="wiki-8k")``:
+    a vocabulary without the bert-base-uncased types the corpus never uses (notebook 11).
+    """
+    from tokenizers import BertWordPieceTokenizer
+    from transformers import BertTokenizerFast
+
+    if texts is None:
+        from .data import wiki_sample
+
+        texts = wiki_sample()
+    texts = _check_texts(texts)
+    vocab_size = int(vocab_size)
+    h = hashlib.sha256()
+    for t in texts:
+        h.update(hashlib.sha256(t.encode()).digest())
+    key = f"{h.hexdigest()[:16]}_{vocab_size}_{source_hash(wiki_tokenizer)}"
+    if key in _WIKI_TOKENIZERS:
+        return _WIKI_TOKENIZERS[key]
+    path = cache_dir() / f"wordpiece_{key}.json"
+    if not path.exists():
+        wp = BertWordPieceTokenizer(lowercase=True, strip_accents=True, clean_text=True)
+        wp.train_from_iterator(list(texts), vocab_size=vocab_size, min_frequency=1, show_progress=False,
+                               special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"])
+        write_atomic(path, wp._tokenizer.to_str())
+    tok = BertTokenizerFast(tokenizer_file=str(path), do_lower_case=True, unk_token="[UNK]", sep_token="[SEP]",
+                            pad_token="[PAD]", cls_token="[CLS]", mask_token="[MASK]")
+    _WIKI_TOKENIZERS[key] = tok
+    return tok
+
+
+def tokenizer_for(cfg: TrainConfig, texts: Sequence[str] | None = None):
+    """The tokenizer of ``cfg.vocab`` (``"wiki-8k"`` is trained on ``texts``)."""
+    return course_tokenizer() if cfg.vocab == "bert-base-uncased" else wiki_tokenizer(texts)
+
+
+# ----------------------------------------------------------------------------------------------
+# the data of one run
+
+
+@dataclass(frozen=True)
+class TrainData:
+    """The data side of a run, as ``train`` cuts it (``prepare_data``).
+
+    tokenizer, special ({"cls", "sep", "mask", "pad"} ids), train_ids (N, max_len) and held_ids (M,
+    max_len) int64 chunks (read-only), counts (V,) int64 occurrences of each token in the training
+    chunks ([CLS]/[SEP] excluded), random_ids (the ids BERT's 10 % random replacement draws from),
+    fingerprint (texts + tokenizer, part of the cache key).
+    """
+
+    tokenizer: object
+    special: dict
+    train_ids: np.ndarray
+    held_ids: np.ndarray
+    counts: np.ndarray
+    random_ids: np.ndarray
+    fingerprint: str
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.counts)
+
+    @property
+    def mask_specials(self) -> list:
+        """The ids BERT's masking never selects ([CLS], [SEP], [PAD])."""
+        return [self.special["cls"], self.special["sep"], self.special["pad"]]
+
+
+def prepare_data(cfg: TrainConfig, texts: Sequence[str] | None = None) -> TrainData:
+    """Chunks, held-out split, exact counts and random-replacement ids of the run ``cfg`` on ``texts``
+    (default the Wikipedia sample): the last ``round(heldout_frac * chunks)`` chunks are held out."""
+    if texts is None:
+        from .data import wiki_sample
+
+        texts = wiki_sample()
+    texts = _check_texts(texts)
+    tokenizer = tokenizer_for(cfg, texts)
+    sp = _special_ids(tokenizer)
+    V = len(tokenizer)
+    fp = _fingerprint(texts, tokenizer)
+    chunks = _cached_chunks(tokenizer, texts, cfg.max_len, fp)
+    n_held = int(round(len(chunks) * cfg.heldout_frac))
+    if len(chunks) - n_held < 1:
+        raise ValueError("the texts are too short: no training chunk is left after the held-out split")
+    train_ids, held_ids = chunks[: len(chunks) - n_held], chunks[len(chunks) - n_held :]
+    counts = np.bincount(train_ids[:, 1:-1].ravel(), minlength=V)[:V].astype(np.int64)
+    random_ids = np.flatnonzero(counts) if cfg.random_from == "seen" else np.arange(V)
+    return TrainData(tokenizer, sp, train_ids, held_ids, counts, random_ids, fp)
+
+
 def _fingerprint(texts, tokenizer) -> str:
     h = hashlib.sha256()
     for t in texts:
@@ -614,22 +843,8 @@ def _fingerprint(texts, tokenizer) -> str:
     return h.hexdigest()[:20]
 
 
-def _cache_key(cfg: TrainConfig, fp: str) -> str:
-    blob = json.dumps({"cfg": cfg.to_dict(), "data": fp, "code": CODE_VERSION}, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:20]
-
-
-def run_key(cfg: TrainConfig, texts: Sequence[str] | None = None) -> str:
-    """The on-disk cache key of the run ``train(cfg, texts)``: a hash of the config, the data (texts and
-    tokenizer) and ``CODE_VERSION``. A record of a run that stores this key goes stale exactly when the
-    run would be retrained (notebook 05 uses it for the measured FULL run)."""
-    if not isinstance(cfg, TrainConfig):
-        raise ValueError("cfg must be a helpers.training.TrainConfig")
-    if texts is None:
-        from .data import wiki_sample
-
-        texts = wiki_sample()
-    return _cache_key(cfg, _fingerprint(_check_texts(texts), course_tokenizer()))
+# ----------------------------------------------------------------------------------------------
+# the optimisation loop
 
 
 def _lr_factor(cfg: TrainConfig, step: int) -> float:
@@ -640,20 +855,33 @@ def _lr_factor(cfg: TrainConfig, step: int) -> float:
     return f
 
 
+def _param_groups(model, cfg: TrainConfig) -> list:
+    """Decay / no-decay groups (biases and LayerNorm weights never decay); a tied matrix counted once."""
+    decay, no_decay = [], []
+    seen = set()
+    for n, p in model.named_parameters():
+        if id(p) in seen:
+            continue
+        seen.add(id(p))
+        (no_decay if (p.ndim < 2 or "LayerNorm" in n or ".ln_" in n) else decay).append(p)
+    return [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
 def _make_optimizer(cfg: TrainConfig, groups: list, vocab_matrices: list):
     """The optimiser of ``cfg`` over ``groups`` (decay / no-decay parameter groups).
 
-    ``"adam"`` is ``torch.optim.AdamW`` exactly as before this option existed (same groups, foreach),
-    so the default run is unchanged bit for bit. ``"coupled_adam"`` moves the word matrices
-    (``vocab_matrices``: the input embedding, and the decoder weight when untied) into their own
-    coupled group(s), one per matrix, so each matrix averages its own second moment over its rows.
+    ``"adam"`` is ``torch.optim.AdamW`` (foreach) with ``betas=(0.9, cfg.adam_beta2)`` and
+    ``eps=cfg.adam_eps``. ``"coupled_adam"`` moves the word matrices (``vocab_matrices``: the input
+    embedding, and the decoder weight when untied) into their own coupled group(s), one per matrix, so
+    each matrix averages its own second moment over its rows.
     """
     import torch
 
     from .optim import CoupledAdam, SignDescent
 
+    betas = (0.9, cfg.adam_beta2)
     if cfg.optimizer == "adam":
-        return torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.999), eps=1e-8, foreach=True)
+        return torch.optim.AdamW(groups, lr=cfg.lr, betas=betas, eps=cfg.adam_eps, foreach=True)
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, foreach=True)
     if cfg.optimizer == "sign":
@@ -661,7 +889,7 @@ def _make_optimizer(cfg: TrainConfig, groups: list, vocab_matrices: list):
     ids = {id(p) for p in vocab_matrices}
     plain = [{**g, "params": [p for p in g["params"] if id(p) not in ids]} for g in groups]
     coupled = [{"params": [p], "weight_decay": cfg.weight_decay, "coupled": True} for p in vocab_matrices]
-    return CoupledAdam(plain + coupled, lr=cfg.lr, betas=(0.9, 0.999), eps=1e-8)
+    return CoupledAdam(plain + coupled, lr=cfg.lr, betas=betas, eps=cfg.adam_eps)
 
 
 def batch_indices(n_chunks: int, batch_size: int, steps: int, rng):
@@ -681,115 +909,46 @@ def batch_indices(n_chunks: int, batch_size: int, steps: int, rng):
         pos += batch_size
 
 
-def _progress_enabled(progress) -> bool:
-    if progress is None:
-        return os.environ.get("COURSE_QUIET", "") not in ("1", "true", "yes")
-    return bool(progress)
+def training_batches(cfg: TrainConfig, data: TrainData):
+    """The ``cfg.steps`` training batches in order: ``("mlm", inputs, labels)`` (BERT's masking) or
+    ``("clm", inputs, positions)``, all drawn from ``np.random.default_rng(cfg.seed)`` -- the data order
+    first, then each batch's masking, step by step (``helpers.lab.masked_target_counts`` replays it)."""
+    rng = np.random.default_rng(cfg.seed)
+    sp = data.special
+    for idx in batch_indices(len(data.train_ids), cfg.batch_size, cfg.steps, rng):
+        if cfg.objective == "mlm":
+            inp, lab = mask_tokens(data.train_ids[idx], sp["mask"], data.mask_specials, data.random_ids, cfg.mask_prob, rng)
+            yield "mlm", inp, lab
+        else:
+            yield "clm", data.train_ids[idx], clm_positions(data.train_ids[idx], cfg.mask_prob, rng)
 
 
-def train(
-    cfg: TrainConfig | None = None,
-    texts: Sequence[str] | None = None,
-    extra_loss: Callable | None = None,
-    cache: bool = True,
-    progress: bool | None = None,
-) -> TrainResult:
-    """Train a ``BertForMaskedLM`` (``cfg.objective="clm"``: a causal ``BertLMHeadModel``) for
-    ``cfg.steps`` steps and return a ``TrainResult``.
+def _loss(model, kind, inp, target, reduction="mean"):
+    import torch
 
-    cfg:        a ``TrainConfig`` (default ``TrainConfig()``).
-    texts:      list of documents (default ``helpers.data.wiki_sample()``); the last
-                ``cfg.heldout_frac`` of the token chunks are held out.
-    extra_loss: ``extra_loss(model) -> scalar tensor``, added to the MLM loss times
-                ``cfg.extra_loss_weight`` each step (e.g. Gao et al.'s cosine regulariser, notebook 08).
-                Requires ``cfg.extra_loss_name`` (it names the function in the cache key); a name
-                without a callable is refused too.
-    cache:      load/store the run under ``helpers.cache_dir()/training/``.
-    progress:   tqdm bar; ``None`` = on unless ``COURSE_QUIET=1`` (set by ``helpers.setup``).
+    if kind == "mlm":
+        return masked_lm_loss(model, torch.from_numpy(inp), torch.from_numpy(target), reduction=reduction)
+    return causal_lm_loss(model, torch.from_numpy(inp), torch.from_numpy(target), reduction=reduction)
 
-    The tokenizer is the embedded model's (bert-base-uncased WordPiece, V = 30,522).
-    Deterministic for a fixed config, texts and torch thread count.
+
+def fit(model, cfg: TrainConfig, data: TrainData, extra_loss: Callable | None = None, hooks: Sequence = ()) -> dict:
+    """Train ``model`` in place for ``cfg.steps`` steps; returns {"losses", "mlm_losses"} ((steps,) float64).
+
+    Each step: the batch of ``training_batches``, the learning rate of ``_lr_factor``, the loss (+
+    ``cfg.extra_loss_weight * extra_loss(model)``), backward, global-norm clipping at ``cfg.grad_clip``,
+    the optimiser step. ``hooks`` observe without changing anything: each may have
+    ``after_backward(step, model, opt)``, ``after_step(step, model, opt, loss)`` and ``close()``.
     """
     import torch
 
-    if cfg is None:
-        cfg = TrainConfig()
-    if not isinstance(cfg, TrainConfig):
-        raise ValueError(f"cfg must be a helpers.training.TrainConfig, got {type(cfg).__name__}")
-    if extra_loss is not None and not callable(extra_loss):
-        raise ValueError("extra_loss must be a callable extra_loss(model) -> scalar tensor")
-    if extra_loss is not None and cfg.extra_loss_name is None:
-        raise ValueError("an extra_loss needs a name: set TrainConfig.extra_loss_name (it keys the cache)")
-    if extra_loss is None and cfg.extra_loss_name is not None:
-        raise ValueError(f"TrainConfig.extra_loss_name={cfg.extra_loss_name!r} but no extra_loss callable was passed")
-    if extra_loss is None and cfg.extra_loss_weight != 0:
-        raise ValueError("TrainConfig.extra_loss_weight is non-zero but no extra_loss was passed")
-
-    if texts is None:
-        from .data import wiki_sample
-
-        texts = wiki_sample()
-    texts = _check_texts(texts)
-    tokenizer = course_tokenizer()
-    sp = _special_ids(tokenizer)
-    V = len(tokenizer)
-
-    fp = _fingerprint(texts, tokenizer)
-    key = _cache_key(cfg, fp)
-    cdir = cache_dir() / "training" / key
-    if cache and (cdir / "done").exists():
-        try:
-            return _load_result(cdir, cfg, tokenizer, V, sp)
-        except Exception:  # a corrupt cache entry: retrain
-            pass
-
-    chunks = _cached_chunks(tokenizer, texts, cfg.max_len, fp)
-    n_held = int(round(len(chunks) * cfg.heldout_frac))
-    if len(chunks) - n_held < 1:
-        raise ValueError("the texts are too short: no training chunk is left after the held-out split")
-    train_ids, held_ids = chunks[: len(chunks) - n_held], chunks[len(chunks) - n_held :]
-    counts = np.bincount(train_ids[:, 1:-1].ravel(), minlength=V)[:V].astype(np.int64)
-    random_ids = np.flatnonzero(counts) if cfg.random_from == "seen" else np.arange(V)
-    special_for_mask = [sp["cls"], sp["sep"], sp["pad"]]
-
-    model = build_model(cfg, V, sp["pad"])
     model.train()
-    emb = model.bert.embeddings.word_embeddings.weight
-    dec = model.cls.predictions.decoder.weight
-    snapshots = {0: emb.detach().numpy().astype(np.float32, copy=True)}
-    out_snapshots = {} if cfg.tied else {0: dec.detach().numpy().astype(np.float32, copy=True)}
-
-    decay, no_decay = [], []
-    seen = set()
-    for n, p in model.named_parameters():
-        if id(p) in seen:
-            continue
-        seen.add(id(p))
-        (no_decay if (p.ndim < 2 or "LayerNorm" in n) else decay).append(p)
-    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    opt = _make_optimizer(cfg, groups, [emb] if cfg.tied else [emb, dec])
-
-    rng = np.random.default_rng(cfg.seed)
-    batches = batch_indices(len(train_ids), cfg.batch_size, cfg.steps, rng)
-    losses = np.zeros(cfg.steps)
-    mlm_losses = np.zeros(cfg.steps)
-    bar = None
-    if _progress_enabled(progress):
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=cfg.steps, desc=f"training ({cfg.objective}, {'tied' if cfg.tied else 'untied'}, {cfg.optimizer})", leave=False)
-    t0 = time.perf_counter()
-    for step, idx in enumerate(batches):
-        if cfg.objective == "mlm":
-            inp, lab = mask_tokens(train_ids[idx], sp["mask"], special_for_mask, random_ids, cfg.mask_prob, rng)
-        else:
-            inp, where = train_ids[idx], clm_positions(train_ids[idx], cfg.mask_prob, rng)
+    emb, dec = model.get_input_embeddings().weight, model.get_output_embeddings().weight
+    opt = _make_optimizer(cfg, _param_groups(model, cfg), [emb] if cfg.tied else [emb, dec])
+    losses, mlm_losses = np.zeros(cfg.steps), np.zeros(cfg.steps)
+    for step, (kind, inp, target) in enumerate(training_batches(cfg, data)):
         for g in opt.param_groups:
             g["lr"] = cfg.lr * _lr_factor(cfg, step)
-        if cfg.objective == "mlm":
-            mlm = masked_lm_loss(model, torch.from_numpy(inp), torch.from_numpy(lab))
-        else:
-            mlm = causal_lm_loss(model, torch.from_numpy(inp), torch.from_numpy(where))
+        mlm = _loss(model, kind, inp, target)
         loss = mlm
         if extra_loss is not None:
             extra = extra_loss(model)
@@ -802,66 +961,313 @@ def train(
         loss.backward()
         if cfg.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        for h in hooks:
+            getattr(h, "after_backward", lambda *a: None)(step, model, opt)
         opt.step()
-        losses[step] = float(loss.detach())
-        mlm_losses[step] = float(mlm.detach())
-        if (step + 1) in cfg.snapshot_steps or step + 1 == cfg.steps:
-            snapshots[step + 1] = emb.detach().numpy().astype(np.float32, copy=True)
-            if not cfg.tied:
-                out_snapshots[step + 1] = dec.detach().numpy().astype(np.float32, copy=True)
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(loss=f"{losses[step]:.2f}")
-    seconds = time.perf_counter() - t0
-    if bar is not None:
-        bar.close()
+        losses[step], mlm_losses[step] = float(loss.detach()), float(mlm.detach())
+        for h in hooks:
+            getattr(h, "after_step", lambda *a: None)(step, model, opt, losses[step])
+    for h in hooks:
+        getattr(h, "close", lambda: None)()
     model.eval()
+    return {"losses": losses, "mlm_losses": mlm_losses}
 
-    # held-out loss (fixed masking, no dropout) and decoder inputs at masked training positions
-    heldout_loss, heldout_unigram, n = float("nan"), float("nan"), 0
-    if len(held_ids):
-        ev = held_ids[: cfg.eval_chunks]
-        erng = np.random.default_rng(10_000 + cfg.seed)
-        log_uni = np.log(counts + 1.0) - np.log(counts.sum() + V)  # add-one unigram model of the training text
-        tot, tot_uni = 0.0, 0.0
-        with torch.no_grad():
-            if cfg.objective == "mlm":
-                for s in range(0, len(ev), 64):
-                    inp, lab = mask_tokens(ev[s : s + 64], sp["mask"], special_for_mask, random_ids, cfg.mask_prob, erng)
-                    m = int((lab != -100).sum())
-                    tot += float(masked_lm_loss(model, torch.from_numpy(inp), torch.from_numpy(lab))) * m
-                    tot_uni -= float(log_uni[lab[lab != -100]].sum())
-                    n += m
-            else:  # every next-token position of the held-out chunks (perplexity = exp(loss))
-                for s in range(0, len(ev), 16):
-                    chunk = ev[s : s + 16].copy()  # the cached chunks are read-only
-                    where = clm_positions(chunk)
-                    m = int(where.sum())
-                    tot += float(causal_lm_loss(model, torch.from_numpy(chunk), torch.from_numpy(where))) * m
-                    tot_uni -= float(log_uni[np.roll(chunk, -1, axis=1)[where]].sum())
-                    n += m
-        heldout_loss, heldout_unigram = tot / n, tot_uni / n
-    srng = np.random.default_rng(20_000 + cfg.seed)
-    sample = np.sort(srng.choice(len(train_ids), size=min(cfg.head_state_chunks, len(train_ids)), replace=False))
-    head_states = _head_states_of_chunks(model, tokenizer, cfg, train_ids[sample], True, 30_000 + cfg.seed, random_ids)
 
-    unseen = counts == 0
-    unseen[[sp["cls"], sp["sep"]] + ([sp["mask"]] if cfg.objective == "mlm" else [])] = False
-    res = TrainResult(
-        model=model, tokenizer=tokenizer, config=cfg, losses=losses, mlm_losses=mlm_losses,
-        heldout_loss=heldout_loss, counts=counts, unseen=unseen, snapshots=snapshots,
-        initial_embeddings=snapshots[0], head_states=head_states, from_cache=False, seconds=seconds,
-        _special={"random_ids": random_ids}, output_snapshots=out_snapshots or dict(snapshots),
-        heldout_unigram_loss=heldout_unigram, heldout_targets=n,
-    )
-    if cache:
+class _Snapshots:
+    """Hook: the input (and, untied, output) word matrix after the steps in ``cfg.snapshot_steps``, the
+    initial one and the last."""
+
+    def __init__(self, model, cfg):
+        self.cfg = cfg
+        self.emb, self.dec = model.get_input_embeddings().weight, model.get_output_embeddings().weight
+        self.inputs = {0: self._copy(self.emb)}
+        self.outputs = {} if cfg.tied else {0: self._copy(self.dec)}
+
+    @staticmethod
+    def _copy(p):
+        return p.detach().numpy().astype(np.float32, copy=True)
+
+    def after_step(self, step, model, opt, loss):
+        if (step + 1) in self.cfg.snapshot_steps or step + 1 == self.cfg.steps:
+            self.inputs[step + 1] = self._copy(self.emb)
+            if not self.cfg.tied:
+                self.outputs[step + 1] = self._copy(self.dec)
+
+
+#: Row buckets of ``TrainConfig.row_stats_every``: by count of the token in the training text.
+ROW_BUCKETS = ("never seen", "1-9", "10-99", "100-999", "1k+")
+
+
+class _RowStats:
+    """Hook: per count bucket of the output matrix's rows, every ``cfg.row_stats_every`` steps: the RMS
+    of the gradient the optimiser receives (after clipping), Adam's bias-corrected sqrt(v_hat) and the
+    RMS of the update (the rows' change over the step)."""
+
+    def __init__(self, model, cfg, counts, special_ids):
+        self.every = cfg.row_stats_every
+        self.W = model.get_output_embeddings().weight
+        edges = np.searchsorted(np.array([1, 10, 100, 1000]), counts, side="right")  # 0 = never seen
+        keep = np.ones(len(counts), dtype=bool)
+        keep[list(special_ids)] = False
+        self.rows = [np.flatnonzero((edges == b) & keep) for b in range(len(ROW_BUCKETS))]
+        self.beta2 = cfg.adam_beta2 if cfg.optimizer in ("adam", "coupled_adam") else None
+        self.steps, self.grad, self.sqrt_v, self.update = [], [], [], []
+        self._before = None
+
+    def _due(self, step):
+        return self.every > 0 and (step + 1) % self.every == 0
+
+    def _rms(self, A):
+        return [float(np.sqrt(np.mean(A[r].astype(np.float64) ** 2))) if len(r) else float("nan") for r in self.rows]
+
+    def after_backward(self, step, model, opt):
+        if self._due(step):
+            self.grad.append(self._rms(self.W.grad.detach().numpy()))
+            self._before = self.W.detach().numpy().copy()
+
+    def after_step(self, step, model, opt, loss):
+        if not self._due(step):
+            return
+        self.steps.append(step + 1)
+        self.update.append(self._rms(self.W.detach().numpy() - self._before))
+        st = opt.state.get(self.W, {})
+        if self.beta2 is None or "exp_avg_sq" not in st:
+            self.sqrt_v.append([float("nan")] * len(self.rows))
+        else:
+            t = float(st["step"]) if "step" in st else step + 1.0
+            v_hat = st["exp_avg_sq"].detach().numpy() / (1.0 - self.beta2 ** t)
+            self.sqrt_v.append([float(np.mean(np.sqrt(v_hat[r].astype(np.float64)))) if len(r) else float("nan")
+                                for r in self.rows])
+        self._before = None
+
+    def result(self) -> dict:
+        if not self.steps:
+            return {}
+        return {"steps": np.array(self.steps), "buckets": list(ROW_BUCKETS), "grad_rms": np.array(self.grad),
+                "sqrt_v": np.array(self.sqrt_v), "update_rms": np.array(self.update)}
+
+
+class _Progress:
+    """Hook: a tqdm bar (off under ``COURSE_QUIET=1``, which ``helpers.setup`` sets)."""
+
+    def __init__(self, cfg):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=cfg.steps, leave=False,
+                        desc=f"training ({cfg.objective}, {'tied' if cfg.tied else 'untied'}, {cfg.optimizer})")
+
+    def after_step(self, step, model, opt, loss):
+        self.bar.update(1)
+        self.bar.set_postfix(loss=f"{loss:.2f}")
+
+    def close(self):
+        self.bar.close()
+
+
+def _progress_enabled(progress) -> bool:
+    if progress is None:
+        return os.environ.get("COURSE_QUIET", "") not in ("1", "true", "yes")
+    return bool(progress)
+
+
+# ----------------------------------------------------------------------------------------------
+# held-out evaluation
+
+
+def heldout_batches(cfg: TrainConfig, data: TrainData) -> list:
+    """The held-out batches ``evaluate_heldout`` scores: the first ``cfg.eval_chunks`` held-out chunks.
+
+    Masked LM: ``[("mlm", inputs, labels)]`` in batches of 64, masked with
+    ``np.random.default_rng(10_000 + cfg.seed)`` (BERT's masking, the run's random-replacement ids).
+    Causal LM: ``[("clm", chunk, positions)]`` in batches of 16 with *every* predicting position.
+    """
+    ev = data.held_ids[: cfg.eval_chunks]
+    if cfg.objective == "clm":
+        return [("clm", ev[s : s + 16].copy(), clm_positions(ev[s : s + 16])) for s in range(0, len(ev), 16)]
+    erng = np.random.default_rng(10_000 + cfg.seed)
+    return [("mlm", *mask_tokens(ev[s : s + 64], data.special["mask"], data.mask_specials, data.random_ids,
+                                 cfg.mask_prob, erng)) for s in range(0, len(ev), 64)]
+
+
+def batch_targets(kind, inp, target) -> np.ndarray:
+    """Token ids a held-out batch scores (the masked tokens; for a causal batch the next tokens)."""
+    return target[target != -100] if kind == "mlm" else np.roll(inp, -1, axis=1)[target]
+
+
+def evaluate_heldout(model, cfg: TrainConfig, data: TrainData) -> dict:
+    """The held-out evaluation of ``model``: {"loss", "unigram_loss", "targets", "target_ids",
+    "target_losses"} -- the mean loss over every target of ``heldout_batches``, that of the add-one unigram
+    model p(w) = (count(w) + 1) / (N + V) (the training text's counts: the trivial baseline a language model
+    has to beat) on the same targets, their number, and per target its token id and the model's loss
+    (float32, in batch order: for paired comparisons). NaNs and empty arrays when nothing is held out."""
+    import torch
+
+    batches = heldout_batches(cfg, data) if len(data.held_ids) else []
+    if not batches:
+        return {"loss": float("nan"), "unigram_loss": float("nan"), "targets": 0,
+                "target_ids": np.zeros(0, dtype=np.int64), "target_losses": np.zeros(0, dtype=np.float32)}
+    counts = data.counts
+    log_uni = np.log(counts + 1.0) - np.log(counts.sum() + len(counts))
+    ids, losses = [], []
+    model.eval()
+    with torch.no_grad():
+        for kind, inp, target in batches:
+            ids.append(batch_targets(kind, inp, target))
+            losses.append(_loss(model, kind, inp, target, reduction="none").numpy().astype(np.float32))
+    ids, losses = np.concatenate(ids).astype(np.int64), np.concatenate(losses)
+    return {"loss": float(losses.astype(np.float64).mean()), "unigram_loss": float(-log_uni[ids].mean()),
+            "targets": int(len(ids)), "target_ids": ids, "target_losses": losses}
+
+
+# ----------------------------------------------------------------------------------------------
+# one run, cached
+
+
+def train(
+    cfg: TrainConfig | None = None,
+    texts: Sequence[str] | None = None,
+    extra_loss: Callable | None = None,
+    cache: bool = True,
+    progress: bool | None = None,
+) -> TrainResult:
+    """Train the model of ``cfg`` for ``cfg.steps`` steps (or load the run from the disk cache).
+
+    cfg:        a ``TrainConfig`` (default ``TrainConfig()``).
+    texts:      list of documents (default ``helpers.data.wiki_sample()``); the last
+                ``cfg.heldout_frac`` of the token chunks are held out.
+    extra_loss: ``extra_loss(model) -> scalar tensor``, added to the loss times
+                ``cfg.extra_loss_weight`` each step (e.g. Gao et al.'s cosine regulariser, notebook 08).
+                Requires ``cfg.extra_loss_name`` (it names the function in the cache key); a name
+                without a callable is refused too.
+    cache:      load/store the run under ``helpers.cache_dir()/training/``.
+    progress:   tqdm bar; ``None`` = on unless ``COURSE_QUIET=1`` (set by ``helpers.setup``).
+
+    Deterministic for a fixed config, texts and numeric environment; the printed results of the course
+    do not depend on the environment (``bench/portability.py``).
+    """
+    cfg = TrainConfig() if cfg is None else cfg
+    _check_train_args(cfg, extra_loss)
+    data = prepare_data(cfg, texts)
+    if not cache:
+        return _run(cfg, data, extra_loss, progress)
+    key = _cache_key(cfg, data.fingerprint)
+    cdir = cache_dir() / "training" / key
+    # one process trains a given run; another that asks for it meanwhile (notebooks run side by side
+    # under `make test`) waits for it instead of training it a second time
+    from filelock import FileLock
+
+    cdir.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(cdir.parent / f".{key}.lock")):
+        if (cdir / "done").exists():
+            try:
+                return _load_result(cdir, cfg, data)
+            except Exception as e:  # noqa: BLE001 - any unreadable entry is rebuilt, and said so
+                import warnings
+
+                warnings.warn(f"the cached training run {key} could not be read ({type(e).__name__}: {e}); "
+                              "training it again", RuntimeWarning, stacklevel=2)
+                import shutil
+
+                shutil.rmtree(cdir, ignore_errors=True)
+        res = _run(cfg, data, extra_loss, progress)
         _save_result(cdir, res)
-    return res
+        return res
+
+
+def _check_train_args(cfg, extra_loss) -> None:
+    if not isinstance(cfg, TrainConfig):
+        raise ValueError(f"cfg must be a helpers.training.TrainConfig, got {type(cfg).__name__}")
+    if extra_loss is not None and not callable(extra_loss):
+        raise ValueError("extra_loss must be a callable extra_loss(model) -> scalar tensor")
+    if extra_loss is not None and cfg.extra_loss_name is None:
+        raise ValueError("an extra_loss needs a name: set TrainConfig.extra_loss_name (it keys the cache)")
+    if extra_loss is None and cfg.extra_loss_name is not None:
+        raise ValueError(f"TrainConfig.extra_loss_name={cfg.extra_loss_name!r} but no extra_loss callable was passed")
+    if extra_loss is None and cfg.extra_loss_weight != 0:
+        raise ValueError("TrainConfig.extra_loss_weight is non-zero but no extra_loss was passed")
+
+
+def _run(cfg: TrainConfig, data: TrainData, extra_loss, progress) -> TrainResult:
+    """Build, fit and evaluate the model of ``cfg`` (no cache)."""
+    model = build_model(cfg, data.vocab_size, data.special["pad"])
+    snaps = _Snapshots(model, cfg)
+    hooks = [snaps]
+    rows = None
+    if cfg.row_stats_every:
+        rows = _RowStats(model, cfg, data.counts, data.special.values())
+        hooks.append(rows)
+    if _progress_enabled(progress):
+        hooks.append(_Progress(cfg))
+    t0 = time.perf_counter()
+    log = fit(model, cfg, data, extra_loss, hooks)
+    seconds = time.perf_counter() - t0
+    ev = evaluate_heldout(model, cfg, data)
+    srng = np.random.default_rng(20_000 + cfg.seed)
+    sample = np.sort(srng.choice(len(data.train_ids), size=min(cfg.head_state_chunks, len(data.train_ids)), replace=False))
+    head_states = _head_states_of_chunks(model, data.tokenizer, cfg, data.train_ids[sample], True, 30_000 + cfg.seed,
+                                         data.random_ids)
+    return _pack(cfg, data, model, log, snaps, ev, head_states, seconds, rows.result() if rows is not None else {})
+
+
+def _pack(cfg, data, model, log, snaps, ev, head_states, seconds, row_stats) -> TrainResult:
+    sp = data.special
+    unseen = data.counts == 0
+    unseen[[sp["cls"], sp["sep"]] + ([sp["mask"]] if cfg.objective == "mlm" else [])] = False
+    return TrainResult(
+        model=model, tokenizer=data.tokenizer, config=cfg, losses=log["losses"], mlm_losses=log["mlm_losses"],
+        heldout_loss=ev["loss"], counts=data.counts, unseen=unseen, snapshots=snaps.inputs,
+        initial_embeddings=snaps.inputs[0], head_states=head_states, from_cache=False, seconds=seconds,
+        _special={"random_ids": data.random_ids}, output_snapshots=snaps.outputs or dict(snaps.inputs),
+        heldout_unigram_loss=ev["unigram_loss"], heldout_targets=ev["targets"], row_stats=row_stats,
+        heldout_target_ids=ev["target_ids"], heldout_target_losses=ev["target_losses"],
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# the cache
+
+
+def _numeric_code() -> tuple:
+    """Every function and class whose code decides the numbers of a run."""
+    from . import optim
+
+    return (token_chunks, mask_tokens, clm_positions, build_model, _sequence_output, _logits, masked_lm_loss,
+            causal_lm_loss, mlm_head_states, _head_states_of_chunks, prepare_data, _lr_factor, _param_groups,
+            _make_optimizer, batch_indices, training_batches, _loss, fit, heldout_batches, batch_targets,
+            evaluate_heldout, _run, optim.CoupledAdam, optim.SignDescent)
+
+
+@functools.lru_cache(maxsize=1)
+def _numeric_source_hash() -> str:
+    return source_hash(*_numeric_code())
+
+
+def code_version() -> str:
+    """The version of the training code: ``CODE_VERSION`` and a hash of the source of every function that
+    decides a run's numbers (``_numeric_code``). Part of every cache key, so an edit to the masking, the
+    model, the loss, the optimisers or the loop makes new keys (and stale FULL records) by itself, while
+    an edit to a docstring, a comment or the cache plumbing does not."""
+    return f"{CODE_VERSION}-{_numeric_source_hash()}"
+
+
+def _cache_key(cfg: TrainConfig, fp: str) -> str:
+    blob = json.dumps({"cfg": cfg.to_dict(), "data": fp, "code": code_version()}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+def run_key(cfg: TrainConfig, texts: Sequence[str] | None = None) -> str:
+    """The on-disk cache key of the run ``train(cfg, texts)``: a hash of the config, the data (texts and
+    tokenizer) and ``code_version()``. A record of a run that stores this key goes stale exactly when the
+    run would be retrained (notebooks 05 and 09 use it for their measured FULL runs)."""
+    if not isinstance(cfg, TrainConfig):
+        raise ValueError("cfg must be a helpers.training.TrainConfig")
+    return _cache_key(cfg, prepare_data(cfg, texts).fingerprint)
 
 
 def _save_result(final_dir, res: TrainResult) -> None:
     """Write the run to a temporary directory, then rename it into place (safe if two processes race)."""
     import shutil
+
     import torch
 
     final_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -872,9 +1278,11 @@ def _save_result(final_dir, res: TrainResult) -> None:
     snaps = {f"snap_{k}": v for k, v in res.snapshots.items()}
     if not res.config.tied:
         snaps.update({f"outsnap_{k}": v for k, v in res.output_snapshots.items()})
+    rows = {f"rows_{k}": np.asarray(v) for k, v in res.row_stats.items() if k != "buckets"}
     np.savez(
         cdir / "arrays.npz", losses=res.losses, mlm_losses=res.mlm_losses, counts=res.counts, unseen=res.unseen,
-        head_states=res.head_states, random_ids=res._special["random_ids"], **snaps,
+        head_states=res.head_states, random_ids=res._special["random_ids"], heldout_target_ids=res.heldout_target_ids,
+        heldout_target_losses=res.heldout_target_losses, **snaps, **rows,
     )
     meta = {"config": res.config.to_dict(), "heldout_loss": res.heldout_loss, "seconds": res.seconds,
             "heldout_unigram_loss": res.heldout_unigram_loss, "heldout_targets": res.heldout_targets}
@@ -890,22 +1298,26 @@ def _save_result(final_dir, res: TrainResult) -> None:
         shutil.rmtree(cdir, ignore_errors=True)
 
 
-def _load_result(cdir, cfg, tokenizer, V, sp) -> TrainResult:
+def _load_result(cdir, cfg: TrainConfig, data: TrainData) -> TrainResult:
     import torch
 
     meta = json.loads((cdir / "meta.json").read_text())
+    if meta["config"] != cfg.to_dict():
+        raise ValueError("the entry was written for another config")
     arr = np.load(cdir / "arrays.npz")
-    model = build_model(cfg, V, sp["pad"])
+    model = build_model(cfg, data.vocab_size, data.special["pad"])
     model.load_state_dict(torch.load(cdir / "model.pt", weights_only=True))
     model.eval()
-    snaps = {int(k[5:]): arr[k] for k in arr.files if k.startswith("snap_")}
-    snaps = dict(sorted(snaps.items()))
-    out_snaps = {int(k[8:]): arr[k] for k in arr.files if k.startswith("outsnap_")}
-    out_snaps = dict(sorted(out_snaps.items())) if out_snaps else dict(snaps)
+    snaps = dict(sorted((int(k[5:]), arr[k]) for k in arr.files if k.startswith("snap_")))
+    out_snaps = dict(sorted((int(k[8:]), arr[k]) for k in arr.files if k.startswith("outsnap_"))) or dict(snaps)
+    rows = {k[5:]: arr[k] for k in arr.files if k.startswith("rows_")}
+    if rows:
+        rows["buckets"] = list(ROW_BUCKETS)
     return TrainResult(
-        model=model, tokenizer=tokenizer, config=cfg, losses=arr["losses"], mlm_losses=arr["mlm_losses"],
+        model=model, tokenizer=data.tokenizer, config=cfg, losses=arr["losses"], mlm_losses=arr["mlm_losses"],
         heldout_loss=float(meta["heldout_loss"]), counts=arr["counts"], unseen=arr["unseen"], snapshots=snaps,
         initial_embeddings=snaps[0], head_states=arr["head_states"], from_cache=True, seconds=float(meta["seconds"]),
         _special={"random_ids": arr["random_ids"]}, output_snapshots=out_snaps,
         heldout_unigram_loss=float(meta["heldout_unigram_loss"]), heldout_targets=int(meta["heldout_targets"]),
+        row_stats=rows, heldout_target_ids=arr["heldout_target_ids"], heldout_target_losses=arr["heldout_target_losses"],
     )

@@ -339,3 +339,123 @@ def test_layer_states(tok):
 def test_new_options_bad_input(bad):
     with pytest.raises(ValueError):
         tiny(**bad)
+
+
+# --- the split of train() into parts, the cache key, the new options ------------------------------
+
+def test_train_is_its_parts():
+    """train() = prepare_data + build_model + fit + evaluate_heldout: the parts give the same numbers."""
+    cfg = tiny(steps=3)
+    res = T.train(cfg, texts=TEXTS, cache=False, progress=False)
+    data = T.prepare_data(cfg, TEXTS)
+    assert np.array_equal(data.counts, res.counts)
+    model = T.build_model(cfg, data.vocab_size, data.special["pad"])
+    log = T.fit(model, cfg, data)
+    assert np.array_equal(log["losses"], res.losses)
+    ev = T.evaluate_heldout(model, cfg, data)
+    assert (ev["loss"], ev["unigram_loss"], ev["targets"]) == (res.heldout_loss, res.heldout_unigram_loss, res.heldout_targets)
+    assert len(T.heldout_batches(cfg, data)) == 1 and ev["targets"] == sum(
+        len(T.batch_targets(*b)) for b in T.heldout_batches(cfg, data))
+    assert np.array_equal(ev["target_ids"], res.heldout_target_ids) and res.heldout_target_losses.shape == (ev["targets"],)
+    assert abs(float(res.heldout_target_losses.astype(np.float64).mean()) - res.heldout_loss) < 1e-12
+
+
+def test_new_fields_leave_old_keys_and_records_alone():
+    cfg = tiny()
+    d = cfg.to_dict()
+    assert not set(T.NEW_FIELDS) & set(d), "a field at its default must not enter to_dict (old keys would change)"
+    assert cfg.replace(adam_eps=1e-4).to_dict()["adam_eps"] == 1e-4
+    assert T.run_key(cfg.replace(adam_eps=1e-4), TEXTS) != T.run_key(cfg, TEXTS)
+
+
+def test_code_version_follows_the_code_not_its_comments(monkeypatch):
+    key = T.run_key(tiny(), TEXTS)
+    monkeypatch.setattr(T, "_numeric_source_hash", lambda: "edited")
+    assert T.run_key(tiny(), TEXTS) != key
+    a = T._strip_docstrings('def f(x):\n    """doc."""\n    # a comment\n    return x + 1\n')
+    b = T._strip_docstrings("def f(x):\n    return x+1  # other comment\n")
+    c = T._strip_docstrings("def f(x):\n    return x + 2\n")
+    assert a == b != c
+
+
+def test_corrupt_cache_entry_is_reported_and_rebuilt(tmp_path):
+    cfg = tiny(steps=2)
+    first = T.train(cfg, TEXTS, progress=False)
+    cdir = tmp_path / "training" / T.run_key(cfg, TEXTS)
+    (cdir / "arrays.npz").write_bytes(b"not an npz")
+    with pytest.warns(RuntimeWarning, match="could not be read"):
+        again = T.train(cfg, TEXTS, progress=False)
+    assert not again.from_cache and np.array_equal(again.losses, first.losses)
+    assert T.train(cfg, TEXTS, progress=False).from_cache
+
+
+def test_adam_eps_and_beta2_reach_the_optimiser():
+    model = T.build_model(tiny(), 30522)
+    groups = T._param_groups(model, tiny())
+    emb = model.get_input_embeddings().weight
+    for name in ("adam", "coupled_adam"):
+        opt = T._make_optimizer(tiny(optimizer=name, adam_eps=1e-5, adam_beta2=0.99), groups, [emb])
+        assert all(g["eps"] == 1e-5 and g["betas"] == (0.9, 0.99) for g in opt.param_groups)
+    with pytest.raises(ValueError, match="adam_eps"):
+        tiny(adam_eps=0.0)
+    with pytest.raises(ValueError, match="adam_beta2"):
+        tiny(adam_beta2=1.0)
+
+
+def test_row_stats_by_count_bucket():
+    res = T.train(tiny(steps=4, row_stats_every=2), TEXTS, cache=False, progress=False)
+    rs = res.row_stats
+    assert list(rs["steps"]) == [2, 4] and rs["buckets"] == list(T.ROW_BUCKETS)
+    for k in ("grad_rms", "sqrt_v", "update_rms"):
+        assert rs[k].shape == (2, len(T.ROW_BUCKETS))
+    seen = [i for i, b in enumerate(T.ROW_BUCKETS) if np.isfinite(rs["grad_rms"][0, i])]
+    assert 0 in seen and (rs["update_rms"][:, seen] > 0).all()   # never-seen rows move (the softmax's push)
+    assert (rs["sqrt_v"][:, seen] > 0).all()
+    sgd = T.train(tiny(steps=2, optimizer="sgd", lr=0.1, row_stats_every=1), TEXTS, cache=False, progress=False)
+    assert np.isnan(sgd.row_stats["sqrt_v"]).all(), "SGD has no second moment"
+    assert T.train(tiny(steps=2), TEXTS, cache=False, progress=False).row_stats == {}
+
+
+def test_gpt2_style_model():
+    cfg = tiny(arch="gpt2", objective="clm", output_bias=False, steps=2)
+    res = T.train(cfg, TEXTS, cache=False, progress=False)
+    assert res.model.config.model_type == "gpt2" and res.output_bias is None
+    assert res.output_embeddings.shape == res.embeddings.shape and np.isfinite(res.heldout_loss)
+    assert res.head_states.shape[1] == cfg.hidden
+    assert len(res.layer_states(TEXTS[:1], max_chunks=2)) == cfg.layers + 1
+    with pytest.raises(ValueError, match="causal"):
+        tiny(arch="gpt2", output_bias=False)
+    with pytest.raises(ValueError, match="no output bias"):
+        tiny(arch="gpt2", objective="clm")
+
+
+def test_wiki_vocab_is_trained_on_the_texts_and_cached():
+    tok = T.wiki_tokenizer(TEXTS, vocab_size=200)
+    assert len(tok) <= 200 and tok.convert_tokens_to_ids("[MASK]") == 4 and tok.pad_token_id == 0
+    assert T.wiki_tokenizer(TEXTS, vocab_size=200) is tok
+    res = T.train(tiny(vocab="wiki-8k", steps=1), TEXTS, cache=False, progress=False)
+    assert len(res.counts) == len(res.tokenizer) != 30522
+
+
+def test_a_run_asked_for_twice_at_once_is_trained_once(monkeypatch):
+    """make test runs notebooks side by side: the second asker waits on the run's lock, then loads it."""
+    import threading
+    import time
+
+    calls = []
+    real_run = T._run
+
+    def slow_run(*a, **k):
+        calls.append(1)
+        time.sleep(0.3)
+        return real_run(*a, **k)
+
+    monkeypatch.setattr(T, "_run", slow_run)
+    cfg = tiny(steps=1)
+    out = []
+    threads = [threading.Thread(target=lambda: out.append(T.train(cfg, TEXTS, progress=False))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and sorted(r.from_cache for r in out) == [False, True]
