@@ -67,7 +67,7 @@ portability: venv
 
 # what .ci/run adds after `make test`: strict nbval once more in an environment that differs from this
 # machine in every lever (bench/portability.py's CI_ENV), with its own cache so no stored run hides a change
-PORT_DIR := .cache/portability-ci
+PORT_DIR := $(CURDIR)/.cache/portability-ci
 portability-ci: venv
 	rm -rf $(PORT_DIR)
 	env $$($(PY) bench/portability.py --print-env) COURSE_CACHE_DIR=$(PORT_DIR)/cache COURSE_FIGURES_DIR=$(PORT_DIR)/figures \

@@ -246,6 +246,10 @@ def run_environment(name: str, notebooks: list[Path], jobs: int, timeout: int, f
     # the ledger (10) reads what 00-09 recorded: it waits for them; everything else runs as a pool
     last = [nb for nb in notebooks if nb.name.startswith("10_")]
     first = [nb for nb in notebooks if nb not in last]
+    # the three training notebooks first, so the pool's workers finish together (as conftest.py orders make test)
+    long_first = ("09_", "05_", "08_")
+    first.sort(key=lambda nb: next((i for i, p in enumerate(long_first)
+                                    if nb.parent == NOTEBOOKS and nb.name.startswith(p)), len(long_first)))
     report = {"env": name, "vars": env_vars(name), "notebooks": {}}
 
     def one(nb):

@@ -39,16 +39,23 @@ from ._cache import write_atomic  # noqa: E402  (re-exported: the caches' atomic
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+def _env_dir(var: str, default: Path) -> Path:
+    """``$var`` as a directory; a relative path is taken from the repository root, not from the working
+    directory (the notebooks run in ``notebooks/`` and ``notebooks/solutions/``: they must share it)."""
+    d = Path(os.environ.get(var) or default)
+    return d if d.is_absolute() else _REPO_ROOT / d
+
+
 def cache_dir() -> Path:
     """Directory for cached derived data (``$COURSE_CACHE_DIR``, default ``<repo>/.cache``)."""
-    d = Path(os.environ.get("COURSE_CACHE_DIR", _REPO_ROOT / ".cache"))
+    d = _env_dir("COURSE_CACHE_DIR", _REPO_ROOT / ".cache")
     d.mkdir(parents=True, exist_ok=True)
     return d
 
 
 def figures_dir() -> Path:
     """Directory the notebooks write figures to (``$COURSE_FIGURES_DIR``, default ``<repo>/figures``)."""
-    d = Path(os.environ.get("COURSE_FIGURES_DIR", _REPO_ROOT / "figures"))
+    d = _env_dir("COURSE_FIGURES_DIR", _REPO_ROOT / "figures")
     d.mkdir(parents=True, exist_ok=True)
     return d
 

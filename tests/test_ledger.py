@@ -80,3 +80,37 @@ def test_ensure_runs_nothing_when_results_exist(tmp_cache):
 def test_ensure_unknown_notebook(tmp_cache):
     with pytest.raises(ValueError, match="no notebook numbered"):
         ledger.ensure(["77"])
+
+
+def test_relative_cache_and_figure_dirs_are_taken_from_the_repository_root(tmp_path, monkeypatch):
+    """Notebooks run in notebooks/ and notebooks/solutions/: a relative $COURSE_CACHE_DIR must be one
+    directory for both (otherwise the ledger's solutions cannot see what the notebooks recorded)."""
+    root = helpers.cache_dir.__globals__["_REPO_ROOT"]
+    rel = f".cache/test-rel-{tmp_path.name}"
+    monkeypatch.setenv("COURSE_CACHE_DIR", rel)
+    monkeypatch.setenv("COURSE_FIGURES_DIR", rel + "/figs")
+    try:
+        dirs = set()
+        for cwd in (tmp_path, root / "notebooks", root / "notebooks" / "solutions"):
+            monkeypatch.chdir(cwd)
+            dirs.add((helpers.cache_dir(), helpers.figures_dir()))
+        assert dirs == {(root / rel, root / rel / "figs")}
+        monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "abs"))
+        assert helpers.cache_dir() == tmp_path / "abs"           # absolute paths are kept
+    finally:
+        import shutil
+        shutil.rmtree(root / rel, ignore_errors=True)
+
+
+@pytest.mark.parametrize("raw, expected", [("", 2), ("1", 1), (" 4 ", 4)])
+def test_threads_setting_reads_course_threads(raw, expected, monkeypatch):
+    monkeypatch.setenv("COURSE_THREADS", raw)
+    assert helpers.threads_setting() == expected
+    assert helpers.threads_setting(3) == 3                       # an explicit argument wins
+
+
+@pytest.mark.parametrize("raw", ["two", "0", "-1", "1.5"])
+def test_threads_setting_bad_input(raw, monkeypatch):
+    monkeypatch.setenv("COURSE_THREADS", raw)
+    with pytest.raises(ValueError, match="positive integer"):
+        helpers.threads_setting()
