@@ -35,6 +35,7 @@ __all__ = [
     "glove",
     "token_counts",
     "token_frequencies",
+    "wordfreq_table",
     "SIMILARITY_SETS",
 ]
 
@@ -233,6 +234,36 @@ def _space_marks_words(tokenizer) -> bool:
     return a != b
 
 
+@functools.lru_cache(maxsize=4)
+def wordfreq_table(n_words: int = 200_000) -> tuple:
+    """wordfreq's ``n_words`` most frequent English words and their frequencies (occurrences per word of
+    running text): ``(words, freqs)``, a tuple of str and a read-only float64 array.
+
+    ``wordfreq.word_frequency`` costs about 30 us a word, 6 s for the 200,000 words, and every new tokenizer
+    needs the same table (``token_frequencies``): it is computed once and cached on disk per wordfreq
+    version, with exactly wordfreq's values (JSON keeps every float64 bit).
+    """
+    import wordfreq
+    from importlib.metadata import version
+
+    if not isinstance(n_words, (int, np.integer)) or isinstance(n_words, bool) or n_words < 1:
+        raise ValueError(f"n_words must be a positive integer, got {n_words!r}")
+    path = cache_dir() / f"wordfreq_en_{int(n_words)}_{version('wordfreq')}.json"
+    table = None
+    if path.exists():
+        try:
+            table = json.loads(path.read_text())
+        except ValueError:  # a torn or corrupt file: rebuilt below
+            table = None
+    if not (isinstance(table, dict) and len(table.get("words", ())) == len(table.get("freqs", ())) > 0):
+        words = wordfreq.top_n_list("en", int(n_words))
+        table = {"words": words, "freqs": [wordfreq.word_frequency(w, "en") for w in words]}
+        write_atomic(path, json.dumps(table))
+    freqs = np.asarray(table["freqs"], dtype=np.float64)
+    freqs.setflags(write=False)
+    return tuple(table["words"]), freqs
+
+
 def token_frequencies(tokenizer, source: str = "wordfreq", n_words: int = 200_000) -> np.ndarray:
     """Estimated frequency of each vocabulary token in running English text, shape (V,), float64.
 
@@ -260,7 +291,7 @@ def token_frequencies(tokenizer, source: str = "wordfreq", n_words: int = 200_00
         raise ValueError("n_words must be positive")
     V = _vocab_size(tokenizer)
     lead = _space_marks_words(tokenizer) if source == "wordfreq" else False
-    code = source_hash(token_frequencies, _encode, token_counts)
+    code = source_hash(token_frequencies, wordfreq_table, _encode, token_counts)
     key = f"freq_{source}_{n_words if source == 'wordfreq' else 'all'}{'_sp' if lead else ''}_{_tokenizer_key(tokenizer)}_{code}.npy"
     path = cache_dir() / key
     if path.exists():
@@ -268,10 +299,7 @@ def token_frequencies(tokenizer, source: str = "wordfreq", n_words: int = 200_00
         if freq.shape == (V,):
             return freq
     if source == "wordfreq":
-        import wordfreq
-
-        words = wordfreq.top_n_list("en", n_words)
-        f = np.array([wordfreq.word_frequency(w, "en") for w in words])
+        words, f = wordfreq_table(n_words)
         enc = _encode(tokenizer, [" " + w for w in words] if lead else words)
         lens = np.fromiter((len(e) for e in enc), dtype=np.int64, count=len(enc))
         ids = np.fromiter((i for e in enc for i in e), dtype=np.int64, count=int(lens.sum()))

@@ -98,6 +98,9 @@ __all__ = [
     "course_tokenizer",
     "wiki_tokenizer",
     "lab_config",
+    "probe_config",
+    "PROBE_STEPS",
+    "PROBE_BATCH",
     "run_key",
     "code_version",
     "source_hash",
@@ -276,6 +279,28 @@ def lab_config(full: bool = False, seed: int = 0) -> TrainConfig:
         return TrainConfig(steps=3000, warmup=100, schedule="linear", seed=seed,
                            snapshot_steps=(0, 10, 25, 50, 100, 200, 500, 1000, 2000, 3000))
     return TrainConfig(steps=200, seed=seed, snapshot_steps=(0, 10, 25, 50, 100, 200))
+
+
+#: Length and batch of a probe run (``probe_config``).
+PROBE_STEPS, PROBE_BATCH = 50, 16
+
+
+def probe_config(seed: int = 0, **changes) -> TrainConfig:
+    """A short probe of the lab's model: 50 steps of batch 16, with the settings in ``changes``
+    (``optimizer=``, ``tied=``, ``objective=``, ...) changed, no snapshots.
+
+    Notebook 09's CI design trains one probe per cell and seed; notebook 05's controls (untied, SGD) and
+    notebook 08's cosine-regulariser comparison are probes of the same configs, so each is trained once
+    and shared through the cache (one key). Half the lab's batch halves the cost of a step; Adam's and
+    sign descent's steps do not depend on the batch size, and the cone forms by step 50 all the same
+    (notebook 09 checks it: random-pair cosine >= 0.5 at every seed). Not for the language model: at 50
+    steps no run beats the unigram baseline.
+    """
+    fixed = sorted({"steps", "batch_size", "seed"} & set(changes))
+    if fixed:
+        raise ValueError(f"a probe's {', '.join(fixed)} are fixed (seed is the first argument); for another "
+                         "length or batch use TrainConfig(...) or probe_config(...).replace(...)")
+    return TrainConfig(steps=PROBE_STEPS, batch_size=PROBE_BATCH, seed=seed, **changes)
 
 
 @dataclass

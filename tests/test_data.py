@@ -93,6 +93,26 @@ def test_token_frequencies_ranks(tok):
     assert rank[v["house"]] < 2000 < 10_000 < rank[v["zebra"]]
 
 
+def test_wordfreq_table_is_wordfreq_exactly_and_cached(tmp_path, monkeypatch):
+    import wordfreq
+
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    data.wordfreq_table.cache_clear()
+    words, f = data.wordfreq_table(500)
+    assert list(words) == wordfreq.top_n_list("en", 500)
+    assert f.tolist() == [wordfreq.word_frequency(w, "en") for w in words]  # bit for bit, not approximately
+    files = list(tmp_path.glob("wordfreq_en_500_*.json"))
+    assert len(files) == 1 and not f.flags.writeable
+    files[0].write_text("{not json")                     # a corrupt cache file is rebuilt, not trusted
+    data.wordfreq_table.cache_clear()
+    words2, f2 = data.wordfreq_table(500)
+    assert words2 == words and f2.tolist() == f.tolist()
+    for bad in (0, -3, 2.5, True):
+        with pytest.raises(ValueError, match="n_words"):
+            data.wordfreq_table(bad)
+    data.wordfreq_table.cache_clear()
+
+
 def test_token_frequencies_bad_input(tok):
     with pytest.raises(ValueError, match="wordfreq"):
         data.token_frequencies(tok, source="books")

@@ -195,6 +195,25 @@ def test_lab_config_is_the_shared_lab_run():
     assert full.steps > cfg.steps and full.seed == 3 and full.steps in full.snapshot_steps  # FULL length: e13 owns it
 
 
+def test_probe_config_is_the_lab_model_short_and_half_batch():
+    from helpers.training import PROBE_BATCH, PROBE_STEPS, lab_config, probe_config, run_key
+
+    p = probe_config(seed=1, optimizer="sgd", lr=0.3, momentum=0.9)
+    assert (p.steps, p.batch_size, p.seed, p.snapshot_steps) == (PROBE_STEPS, PROBE_BATCH, 1, ())
+    assert (p.optimizer, p.lr, p.momentum) == ("sgd", 0.3, 0.9)
+    # every other setting is the lab's: the probe differs from lab_config() only in length, batch and `changes`
+    lab = lab_config(seed=1)
+    assert p.replace(steps=lab.steps, batch_size=lab.batch_size, snapshot_steps=lab.snapshot_steps,
+                     optimizer="adam", lr=lab.lr, momentum=lab.momentum) == lab
+    # notebooks 05, 08 and 09 build the same probe independently: one cache key
+    texts = ["word " * 400]
+    assert run_key(probe_config(seed=0, tied=False), texts) == run_key(probe_config(tied=False), texts)
+    with pytest.raises(ValueError, match="fixed"):
+        probe_config(batch_size=32)
+    with pytest.raises(ValueError, match="must be"):
+        probe_config(lr=-1.0)
+
+
 # --- objective, optimizers, output bias (notebook 09) -------------------------------------------
 
 def test_clm_model_is_the_mlm_architecture_with_the_same_initialisation():
