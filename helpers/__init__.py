@@ -10,6 +10,7 @@ One module per idea of the course:
   what each metric is invariant to.
 - ``helpers.remedies`` -- cosine regularisation, removal, whitening, flows, SimCSE.
 - ``helpers.ledger`` -- measured results handed to the claims ledger.
+- ``helpers.claims`` -- the claims ledger's rules: each claim a tested function of the recorded results.
 - ``helpers.plotting`` -- small plotting conveniences; ``save(fig, name)`` writes ``figures/NAME.png``.
 
 Heavy libraries (torch, transformers) are imported lazily inside the functions that need them, so

@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 
-def _strip_docstrings(src: str) -> str:
+def strip_docstrings(src: str) -> str:
     """``src`` parsed and printed back without docstrings (and so without comments or formatting)."""
     tree = ast.parse(textwrap.dedent(src))
     for node in ast.walk(tree):
@@ -27,7 +27,7 @@ def source_hash(*objs) -> str:
     ignored, so a cache entry named by it goes stale exactly when the code that made it changes."""
     h = hashlib.sha256()
     for o in objs:
-        h.update(_strip_docstrings(inspect.getsource(o)).encode())
+        h.update(strip_docstrings(inspect.getsource(o)).encode())
     return h.hexdigest()[:12]
 
 

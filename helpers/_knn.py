@@ -39,9 +39,9 @@ against all rows and a dense top-c.
 """
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
+
+from ._threads import single_thread
 
 __all__ = ["knn_candidates_all", "knn_candidates_query", "rerank"]
 
@@ -173,24 +173,10 @@ def _offer_columns(best, S, col, row, vals, col0: int, row0: int, c: int):
     best.offer(col + col0, row + row0, vals)
 
 
-@contextlib.contextmanager
-def _torch_one_thread():
-    """torch single-threaded inside the ``with`` (restored after): its idle OpenMP threads otherwise
-    compete with OpenBLAS's on the next product (measured: ~13 % slower products on 2 cores)."""
-    import torch
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(n)
-
-
 def knn_candidates_all(X32: np.ndarray, hs: np.ndarray, cand: int, block: int = 4096, n_sample: int = 1024,
                        seed: int = 0) -> np.ndarray:
     """(n, cand) int64: for every row of X32 its ``cand`` nearest other rows (float32 scores), unsorted."""
-    with _torch_one_thread():
+    with single_thread(torch=True):
         return _candidates_all(X32, hs, cand, block, n_sample, seed)
 
 
@@ -285,13 +271,24 @@ def _candidates_all(X32, hs, cand, block, n_sample, seed):
 
 def knn_candidates_query(X32: np.ndarray, hs: np.ndarray, qidx: np.ndarray, cand: int, chunk: int | None = None):
     """(m, cand) int64: the ``cand`` nearest other rows of each query row, unsorted."""
-    with _torch_one_thread():
+    with single_thread(torch=True):
         return _candidates_query(X32, hs, qidx, cand, chunk)
 
 
-def _candidates_query(X32, hs, qidx, cand, chunk):
-    from .geometry import _smallest_rows
+def _smallest_rows(D, c: int):
+    """The ``c`` smallest entries of every row of ``D`` ((b, n) float32 numpy): (values, columns).
 
+    A transposed view is first copied by torch (a blocked transpose, much faster than numpy's):
+    ``torch.topk`` along a contiguous axis is several times faster than along a strided one.
+    """
+    import torch
+
+    t = torch.from_numpy(D) if D.flags.c_contiguous else torch.from_numpy(D.T).T.contiguous()
+    v, j = torch.topk(t, c, dim=1, largest=False, sorted=False)
+    return v.numpy(), j.numpy()
+
+
+def _candidates_query(X32, hs, qidx, cand, chunk):
     n = X32.shape[0]
     m = qidx.size
     B = chunk or max(1, 2**25 // n)

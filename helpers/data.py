@@ -36,6 +36,7 @@ __all__ = [
     "token_counts",
     "token_frequencies",
     "wordfreq_table",
+    "tokenizer_key",
     "SIMILARITY_SETS",
 ]
 
@@ -190,7 +191,7 @@ def _vocab_size(tokenizer) -> int:
 _TOKENIZER_KEYS = weakref.WeakKeyDictionary()  # tokenizer -> (vocabulary size, key): hashing 30k entries takes 20 ms
 
 
-def _tokenizer_key(tokenizer) -> str:
+def tokenizer_key(tokenizer) -> str:
     """A hash of the vocabulary (token -> id). Remembered per tokenizer object while its size is
     unchanged (adding tokens changes the size, and with it the key)."""
     try:
@@ -292,7 +293,7 @@ def token_frequencies(tokenizer, source: str = "wordfreq", n_words: int = 200_00
     V = _vocab_size(tokenizer)
     lead = _space_marks_words(tokenizer) if source == "wordfreq" else False
     code = source_hash(token_frequencies, wordfreq_table, _encode, token_counts)
-    key = f"freq_{source}_{n_words if source == 'wordfreq' else 'all'}{'_sp' if lead else ''}_{_tokenizer_key(tokenizer)}_{code}.npy"
+    key = f"freq_{source}_{n_words if source == 'wordfreq' else 'all'}{'_sp' if lead else ''}_{tokenizer_key(tokenizer)}_{code}.npy"
     path = cache_dir() / key
     if path.exists():
         freq = np.load(path)

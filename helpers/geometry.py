@@ -23,6 +23,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from . import _knn
 from ._checks import as_int, as_matrix
 
 __all__ = [
@@ -78,15 +79,36 @@ def _pair_chunk(d: int) -> int:
     return max(256, min(65_536, 2**20 // d))
 
 
-def random_pair_cosine(X, n_pairs: int | None = 100_000, seed=0) -> float:
-    """Mean cosine similarity of random pairs of distinct rows of ``X`` (n, d).
+def _pair_weights(weights, n: int) -> np.ndarray:
+    """``weights`` (n,) >= 0 as probabilities p = w / sum(w), or a readable ``ValueError``."""
+    w = np.asarray(weights, dtype=np.float64)
+    if w.ndim != 1 or w.shape[0] != n:
+        raise ValueError(f"weights must be a 1-D array with one entry per row ({n}), got shape {w.shape}")
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise ValueError("weights must be finite and non-negative (e.g. token counts)")
+    if (w > 0).sum() < 2:
+        raise ValueError("weights must give positive weight to at least two rows: a pair needs two")
+    return w / w.sum()
 
-    ``n_pairs`` pairs (i, j), i != j, are drawn uniformly with ``np.random.default_rng(seed)``
-    (Ethayarajh 2019 uses this as the anisotropy baseline). ``n_pairs=None`` gives the exact mean
-    over all n(n-1) ordered pairs, ``(||sum_w w_hat||^2 - n) / (n (n - 1))`` with w_hat = w/||w||,
-    at the cost of one pass over X. Values near 0: directions spread out; near 1: a narrow cone.
+
+def random_pair_cosine(X, n_pairs: int | None = 100_000, seed=0, weights=None) -> float:
+    """Mean cosine similarity of random pairs of distinct rows of ``X`` (n, d), optionally frequency-weighted.
+
+    ``weights=None``: ``n_pairs`` pairs (i, j), i != j, are drawn uniformly with
+    ``np.random.default_rng(seed)`` (Ethayarajh 2019 uses this as the anisotropy baseline).
+    ``n_pairs=None`` gives the exact mean over all n(n-1) ordered pairs,
+    ``(||sum_w w_hat||^2 - n) / (n (n - 1))`` with w_hat = w/||w||, at the cost of one pass over X.
+    Values near 0: directions spread out; near 1: a narrow cone.
+
+    ``weights`` (n,) >= 0: each row of a pair is drawn with probability ``p_i = w_i / sum(w)``
+    (independently, conditioned on i != j), so with token counts the pairs are pairs of tokens of
+    running text; ``n_pairs=None`` then gives the exact expectation (``weighted_pair_cosine``).
+    Rows of weight 0 are ignored (their norm may be 0). ``helpers.metrics.random_pair_cosine`` is
+    this function (the metric zoo's name for it).
     """
     X = _matrix(X)
+    if weights is not None:
+        return _weighted_random_pair_cosine(X, _pair_weights(weights, X.shape[0]), n_pairs, seed)
     n = X.shape[0]
     if n_pairs is None:
         U = _unit_rows(X.astype(np.float64))
@@ -143,6 +165,31 @@ def weighted_pair_cosine(X, weights) -> float:
     return float((m @ m - q) / (1.0 - q))
 
 
+def _weighted_random_pair_cosine(A: np.ndarray, p: np.ndarray, n_pairs: int | None, seed) -> float:
+    """``random_pair_cosine`` with row probabilities ``p`` (validated, summing to 1)."""
+    if n_pairs is None:
+        return weighted_pair_cosine(A, p)
+    keep = p > 0
+    A, p = A[keep], p[keep]
+    U = _unit_rows(A.astype(np.float64))
+    n_pairs = as_int(n_pairs, "n_pairs")
+    rng = np.random.default_rng(seed)
+    i = rng.choice(len(p), size=n_pairs, p=p)
+    j = rng.choice(len(p), size=n_pairs, p=p)
+    for _ in range(200):  # redraw the j of every pair with i == j
+        same = i == j
+        if not same.any():
+            break
+        j[same] = rng.choice(len(p), size=int(same.sum()), p=p)
+    else:
+        raise ValueError("the weights put almost all mass on one row: distinct pairs are too rare to sample")
+    out = np.empty(n_pairs)
+    ch = _pair_chunk(U.shape[1])
+    for a in range(0, n_pairs, ch):
+        out[a : a + ch] = np.einsum("ij,ij->i", U[i[a : a + ch]], U[j[a : a + ch]])
+    return float(out.mean())
+
+
 def layer_anisotropy(hidden_states, n_pairs: int = 100_000, seed=0) -> np.ndarray:
     """Random-pair cosine of every layer of ``hidden_states`` (L+1, N, d), shape (L+1,).
 
@@ -194,9 +241,12 @@ def isotropy_partition(X, both_signs: bool = True) -> float:
 def isoscore(X) -> float:
     """IsoScore (Rudman et al. 2022) of the point cloud ``X`` (n_samples, dim), as a float.
 
-    Computed by the ``IsoScore`` package (``IsoScore.IsoScore(points)``) in float64; 1 means the
-    variance is spread equally over all dimensions, about 1/dim that one dimension holds it all.
-    Unlike the cosine measures it is blind to the mean: a shifted isotropic cloud still scores 1.
+    Computed by the ``IsoScore`` package (``IsoScore.IsoScore(points)``) in float64. It lies in
+    [0, 1]: 1 means the variance is spread equally over all ``dim`` dimensions, 0 that one dimension
+    holds it all, and (k - 1) / (dim - 1) that k of the dim principal dimensions share it equally.
+    (The range 1/dim .. 1 that is sometimes quoted is that of the intermediate phi, the fraction of
+    dimensions used: IsoScore = (dim phi - 1) / (dim - 1) maps it to 0 .. 1.) Unlike the cosine
+    measures it is blind to the mean: a shifted isotropic cloud still scores 1.
     """
     X = _matrix(X, min_rows=3).astype(np.float64)
     if X.shape[1] < 2:
@@ -237,29 +287,6 @@ def rogue_dimensions(X, top: int | None = 10) -> pd.DataFrame:
 # ----------------------------------------------------------------------------------------------
 # nearest neighbours
 # ----------------------------------------------------------------------------------------------
-def _smallest_rows(D, c: int):
-    """The ``c`` smallest entries of every row of ``D`` ((b, n) float32 numpy): (values, columns).
-
-    A transposed view is first copied by torch (a blocked transpose, much faster than numpy's):
-    ``torch.topk`` along a contiguous axis is several times faster than along a strided one.
-    """
-    import torch
-
-    t = torch.from_numpy(D) if D.flags.c_contiguous else torch.from_numpy(D.T).T.contiguous()
-    v, j = torch.topk(t, c, dim=1, largest=False, sorted=False)
-    return v.numpy(), j.numpy()
-
-
-def _merge_rows(best_v, best_i, rows, vals, idx):
-    """best_*[rows] <- the c smallest of (best_*[rows], (vals, idx)), row by row (dense)."""
-    c = best_v.shape[1]
-    v = np.concatenate([best_v[rows], vals], axis=1)
-    i = np.concatenate([best_i[rows], idx], axis=1)
-    pos = np.argpartition(v, c - 1, axis=1)[:, :c] if v.shape[1] > c else np.arange(c)[None, :].repeat(len(v), 0)
-    best_v[rows] = np.take_along_axis(v, pos, axis=1)
-    best_i[rows] = np.take_along_axis(i, pos, axis=1)
-
-
 def knn_stats(X, k: int | Sequence[int] = (3, 5, 7), query=None, chunk: int | None = None, extra: int = 2) -> dict:
     """Mean l2 distance and mean dot product from each query row to its k nearest neighbours.
 
@@ -306,8 +333,6 @@ def knn_stats(X, k: int | Sequence[int] = (3, 5, 7), query=None, chunk: int | No
     cand = min(kmax + extra, n - 1)
     if chunk is not None:
         chunk = as_int(chunk, "chunk")
-
-    from . import _knn
 
     X32 = np.ascontiguousarray(X, dtype=np.float32)
     X64 = X.astype(np.float64, copy=False)

@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import geometry, training
+
 __all__ = [
     "unigram_heldout_loss",
     "unigram_heldout_losses",
@@ -70,10 +72,8 @@ RANK_BUCKETS = ("rank 0-99", "rank 100-499", "rank 500-4999", "rank 5000+", NEVE
 
 def _result_parts(res):
     """(config, tokenizer, counts) of a ``TrainResult``, validated."""
-    from .training import TrainConfig
-
     cfg = getattr(res, "config", None)
-    if not isinstance(cfg, TrainConfig) or not hasattr(res, "counts") or not hasattr(res, "tokenizer"):
+    if not isinstance(cfg, training.TrainConfig) or not hasattr(res, "counts") or not hasattr(res, "tokenizer"):
         raise ValueError("res must be a helpers.training.TrainResult (the return value of training.train)")
     return cfg, res.tokenizer, np.asarray(res.counts)
 
@@ -81,10 +81,8 @@ def _result_parts(res):
 def _data(res, texts=None):
     """The ``training.TrainData`` of ``res`` (its chunks, split and masking ids), as ``train`` prepared it;
     ``texts`` must be the texts ``res`` was trained on (default the Wikipedia sample)."""
-    from .training import prepare_data
-
     cfg, _, counts = _result_parts(res)
-    data = prepare_data(cfg, texts)
+    data = training.prepare_data(cfg, texts)
     if not np.array_equal(data.counts, counts):
         raise ValueError("these texts are not the ones res was trained on (token counts differ): pass the same texts")
     return data
@@ -94,15 +92,13 @@ def heldout_batches(res, texts=None) -> list:
     """[(inputs, labels), ...]: the masked held-out batches that ``res.heldout_loss`` is computed on
     (``training.heldout_batches``: the first ``cfg.eval_chunks`` held-out chunks, masked in batches of
     64 with ``np.random.default_rng(10_000 + cfg.seed)``). Masked-LM runs only."""
-    from .training import heldout_batches as batches
-
     cfg = _result_parts(res)[0]
     if cfg.objective != "mlm":
         raise ValueError("heldout_batches replays BERT's masking: res must be a masked-LM run (objective='mlm')")
     data = _data(res, texts)
     if len(data.held_ids) == 0:
         raise ValueError("the run has no held-out chunks (heldout_frac = 0): there is no held-out loss to compare with")
-    return [(inp, lab) for _, inp, lab in batches(cfg, data)]
+    return [(inp, lab) for _, inp, lab in training.heldout_batches(cfg, data)]
 
 
 def heldout_targets(res, texts=None) -> np.ndarray:
@@ -136,14 +132,12 @@ def masked_target_counts(res, texts=None) -> np.ndarray:
     permutations and ``mask_tokens`` calls from ``np.random.default_rng(cfg.seed)``), without the
     model. Cheap: no forward pass. Masked-LM runs only.
     """
-    from .training import training_batches
-
     cfg, _, counts = _result_parts(res)
     if cfg.objective != "mlm":
         raise ValueError("masked_target_counts replays BERT's masking: res must be a masked-LM run (objective='mlm')")
     V = len(counts)
     out = np.zeros(V, dtype=np.int64)
-    for _, _, lab in training_batches(cfg, _data(res, texts)):
+    for _, _, lab in training.training_batches(cfg, _data(res, texts)):
         out += np.bincount(lab[lab != -100], minlength=V)[:V]
     return out
 
@@ -229,9 +223,6 @@ def run_summary(runs: dict, texts=None) -> dict:
     bucket (``COUNT_BUCKETS``; 3-NN over at most 1,000 queries per bucket) for the smallest seed.
     Every number is rounded to 4 decimals. The pair samples use the smallest seed for every run.
     """
-    from . import geometry
-    from .training import run_key
-
     if not isinstance(runs, dict) or not runs:
         raise ValueError("runs must be a non-empty {seed: TrainResult} dict")
     seeds = sorted(runs)
@@ -251,7 +242,7 @@ def run_summary(runs: dict, texts=None) -> dict:
         seen = np.flatnonzero(counts > 0)
         top = seen[np.argsort(-counts[seen], kind="stable")][:1000]
         uni = unigram_heldout_loss(res, texts)
-        out["keys"][str(s)] = run_key(res.config, texts)
+        out["keys"][str(s)] = training.run_key(res.config, texts)
         out["seeds"][str(s)] = {
             "heldout_loss": r4(res.heldout_loss), "unigram_loss": r4(uni), "unigram_gap": r4(uni - res.heldout_loss),
             "cos_types": r4(geometry.random_pair_cosine(E[keep], n_pairs=20_000, seed=s0)),

@@ -1,8 +1,8 @@
 """Measured results that notebooks hand to the claims ledger (notebook 10).
 
 A notebook records each number it proves with ``record("05", "tied.random_pair_cosine", 0.81)``;
-the ledger notebook reads them all with ``results()``. Values live in
-``helpers.cache_dir()/results/NN.json`` -- one file per notebook, each key overwritten when the
+the ledger notebook reads them all with ``results()`` and ``helpers.claims`` turns them into its
+verdicts. Values live in ``helpers.cache_dir()/results/NN.json`` -- one file per notebook, each key overwritten when the
 notebook records it again -- so the ledger never types a number in by hand. Running the notebooks in
 order (``make course`` or ``make test``) fills it. A key that a notebook no longer records (renamed,
 or recorded only with ``FULL = True``) stays in the file until the file is deleted (``make clean``

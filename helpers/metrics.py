@@ -24,7 +24,8 @@ iw_unit                    Mu & Viswanath (2018) I(W) of the unit-normalised row
                            the vectors' length, so it is never compared across
                            models here.
 isoscore                   Rudman et al. (2022) IsoScore: how evenly the variance yes   yes      yes
-                           spreads over dimensions (1/d .. 1)
+                           spreads over dimensions (0: one dimension holds it
+                           all, (k-1)/(d-1): k of d share it equally, 1: all d)
 top_pc_share               σ₁² / Σσ² of the centred matrix                        yes   yes      yes
 effective_rank             Roy & Vetterli (2007): exp(entropy of σ/Σσ), centred   yes   yes      yes
 top_dim_share              largest coordinate's share of the total variance       yes   no       yes
@@ -45,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from ._checks import as_int, as_matrix
+from .geometry import isoscore, isotropy_partition, random_pair_cosine  # random_pair_cosine: re-exported (one implementation)
 
 __all__ = [
     "INVARIANCES",
@@ -71,67 +73,12 @@ INVARIANCES = {
 }
 
 
-def _weights(weights, n: int) -> np.ndarray:
-    w = np.asarray(weights, dtype=np.float64)
-    if w.ndim != 1 or w.shape[0] != n:
-        raise ValueError(f"weights must be a 1-D array with one entry per row ({n}), got shape {w.shape}")
-    if not np.isfinite(w).all() or (w < 0).any():
-        raise ValueError("weights must be finite and non-negative (e.g. token counts)")
-    if (w > 0).sum() < 2:
-        raise ValueError("weights must give positive weight to at least two rows: a pair needs two")
-    return w / w.sum()
-
-
 def _unit(X: np.ndarray) -> np.ndarray:
     X = X.astype(np.float64)
     norms = np.linalg.norm(X, axis=1, keepdims=True)
     if (norms == 0).any():
         raise ValueError("X has an all-zero row: its cosine with anything is undefined")
     return X / norms
-
-
-def random_pair_cosine(X, n_pairs: int | None = 100_000, seed=0, weights=None) -> float:
-    """Mean cosine of random pairs of distinct rows of ``X: (n, d)``, optionally frequency-weighted.
-
-    ``weights=None``: pairs are uniform over ordered pairs of distinct rows -- exactly
-    ``helpers.geometry.random_pair_cosine`` (same sampling, same numbers). ``weights`` (n,) >= 0:
-    each row of a pair is drawn with probability ``p_i = w_i / sum(w)`` (independently, conditioned
-    on i != j), so with token counts the pairs are pairs of tokens of running text. ``n_pairs=None``
-    gives the exact expectation in one pass:
-    ``(||sum_i p_i u_i||^2 - sum_i p_i^2 ||u_i||^2) / (1 - sum_i p_i^2)`` with u_i = x_i/||x_i||
-    (p uniform reduces to the type-average formula). Rows of weight 0 are ignored (their norm may be 0).
-    """
-    from .geometry import random_pair_cosine as _uniform
-
-    A = as_matrix(X, "X", min_rows=2)
-    if weights is None:
-        return _uniform(A, n_pairs=n_pairs, seed=seed)
-    p = _weights(weights, A.shape[0])
-    if n_pairs is None:
-        from .geometry import weighted_pair_cosine
-
-        return weighted_pair_cosine(A, p)
-    keep = p > 0
-    A, p = A[keep], p[keep]
-    U = _unit(A)
-    n_pairs = as_int(n_pairs, "n_pairs")
-    rng = np.random.default_rng(seed)
-    i = rng.choice(len(p), size=n_pairs, p=p)
-    j = rng.choice(len(p), size=n_pairs, p=p)
-    for _ in range(200):  # redraw the j of every pair with i == j
-        same = i == j
-        if not same.any():
-            break
-        j[same] = rng.choice(len(p), size=int(same.sum()), p=p)
-    else:
-        raise ValueError("the weights put almost all mass on one row: distinct pairs are too rare to sample")
-    out = np.empty(n_pairs)
-    from .geometry import _pair_chunk
-
-    ch = _pair_chunk(U.shape[1])
-    for a in range(0, n_pairs, ch):
-        out[a : a + ch] = np.einsum("ij,ij->i", U[i[a : a + ch]], U[j[a : a + ch]])
-    return float(out.mean())
 
 
 def iw_unit(X) -> float:
@@ -142,8 +89,6 @@ def iw_unit(X) -> float:
     exp(c^T w) lies in [1/e, e] for unit c and w, I(W) of unit rows lies in [e^-2, 1] (0.135 .. 1):
     a perfect cone scores about 0.14, not 0.
     """
-    from .geometry import isotropy_partition
-
     return isotropy_partition(_unit(as_matrix(X, "X", min_rows=2)))
 
 
@@ -199,8 +144,6 @@ def metric_zoo(X, weights=None, top: int | None = None, n_pairs: int | None = 10
     ``random_pair_cosine_top`` (type-uniform pairs among the ``top`` rows of largest weight; ties
     broken by row index). IsoScore needs n >= 3 and d >= 2.
     """
-    from .geometry import isoscore
-
     A = as_matrix(X, "X", min_rows=3)
     out = {"random_pair_cosine": random_pair_cosine(A, n_pairs=n_pairs, seed=seed)}
     if weights is not None:

@@ -23,6 +23,8 @@ from typing import Sequence
 
 import numpy as np
 
+from . import data
+
 __all__ = [
     "EMBEDDED_MODEL",
     "FAMILIES",
@@ -321,8 +323,6 @@ def byte_level_bpe(vocab_size: int = 50_257, texts=None, family_: str = "gpt2"):
     if family_ not in ("gpt2", "roberta"):
         raise ValueError("byte_level_bpe builds GPT-2 or RoBERTa tokenizers (family_='gpt2' or 'roberta')")
     if texts is None:
-        from . import data
-
         texts = data.wiki_sample()
     special = ["<|endoftext|>"] if family_ == "gpt2" else ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
     bpe = ByteLevelBPETokenizer()

@@ -32,6 +32,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from ._checks import as_int, as_matrix
+from ._threads import single_thread
 
 __all__ = [
     "cosine_regulariser",
@@ -62,27 +63,6 @@ __all__ = [
 def _check_matrix(X, name: str = "X", min_rows: int = 1) -> np.ndarray:
     """X as a finite float64 2-D array with at least ``min_rows`` rows, or a ValueError."""
     return as_matrix(X, name, min_rows, dtype=np.float64)
-
-
-class _one_thread:
-    """Run small torch fits on one intra-op thread, then restore the caller's setting.
-
-    The flow and the weight fit use small matrices: a second thread buys little and, on a busy
-    machine, costs a lot of waiting. One thread also makes their results independent of the
-    caller's ``torch.set_num_threads``.
-    """
-
-    def __enter__(self):
-        import torch
-
-        self._n = torch.get_num_threads()
-        torch.set_num_threads(1)
-
-    def __exit__(self, *exc):
-        import torch
-
-        torch.set_num_threads(self._n)
-        return False
 
 
 # --------------------------------------------------------------------------------------------------
@@ -413,7 +393,7 @@ def weighted_removal(X, vocab, train_pairs, D: int = 10, steps: int = 300, lr: f
     with torch.no_grad():
         before = float(corr(torch.zeros(D, dtype=torch.float64)))
     best_w, best = np.zeros(D), before
-    with _one_thread():
+    with single_thread(torch=True):
         for _ in range(steps):
             opt.zero_grad()
             r = corr(w)
@@ -575,7 +555,7 @@ def fit_flow(X, n_layers: int = 4, hidden: int = 128, steps: int = 300, batch_si
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     losses = []
     const = 0.5 * math.log(2 * math.pi)
-    with _one_thread():
+    with single_thread(torch=True):
         for _ in range(steps):
             idx = torch.randint(0, n, (min(batch_size, n),), generator=gen)
             z, logdet = net(Xt[idx])
@@ -697,7 +677,7 @@ def simcse(model, tokenizer, sentences, steps: int = 60, batch_size: int = 32, t
     enc.train()
     losses = []
     sentences = list(sentences)
-    with _one_thread():
+    with single_thread(torch=True):
         for _ in range(steps):
             idx = gen.choice(len(sentences), size=min(batch_size, len(sentences)), replace=False)
             batch = [sentences[i] for i in idx]

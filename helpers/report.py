@@ -38,6 +38,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import data, geometry, metrics, models, remedies, setup, theory
+
 __all__ = ["ETHAYARAJH", "wendel_miss_probability", "collect", "render", "build_report", "main"]
 
 #: Ethayarajh (EMNLP 2019), mean cosine of random same-layer words, layers 0..12; values from the
@@ -55,42 +57,31 @@ ETHAYARAJH_SOURCE = ("Ethayarajh (2019), 'How Contextual are Contextualized Word
 BERT_FLOW_TABLE1 = {"norm": [0.95, 1.04, 1.22, 1.45], "knn_l2_k3": [0.77, 0.93, 1.16, 1.30],
                     "knn_dot_k3": [0.73, 0.92, 1.20, 1.63]}
 
-#: Count buckets (occurrences in the training corpus) used with --counts.
-COUNT_BUCKETS = ((1000, None), (100, 1000), (10, 100), (1, 10))
+#: Count ranges [lo, hi) (occurrences in the training corpus; hi None: no upper end) of the report's
+#: Table 1 with --counts, most frequent first. Not ``helpers.lab.COUNT_BUCKETS`` (the lab's bucket
+#: labels, with separate never-seen / never-a-target buckets).
+COUNT_RANGES = ((1000, None), (100, 1000), (10, 100), (1, 10))
 
-
-def wendel_miss_probability(n: int, d: int) -> float:
-    """Wendel (1962): P(0 not in conv) for n points in R^d, symmetric about 0, general position.
-
-    P = 2^-(n-1) sum_{k=0}^{d-1} C(n-1, k) = P(Binomial(n-1, 1/2) <= d-1): 1 for n <= d, 1/2 at
-    n = 2d, and vanishing for n >> 2d.
-    """
-    from scipy.stats import binom
-
-    if int(n) != n or int(d) != d or n < 1 or d < 1:
-        raise ValueError("n and d must be positive integers")
-    return float(binom.cdf(int(d) - 1, int(n) - 1, 0.5)) if n > d else 1.0
+#: Wendel (1962): P(0 not in conv) for n points in R^d, symmetric about 0, in general position
+#: (``helpers.theory.wendel_probability``, under the name the report has always used).
+wendel_miss_probability = theory.wendel_probability
 
 
 # ----------------------------------------------------------------------------------------------
 # measurements
 # ----------------------------------------------------------------------------------------------
 def _zoo(X, weights=None, top=None, seed=0) -> dict:
-    from . import metrics
-
     return metrics.metric_zoo(X, weights=weights, top=top, seed=seed)
 
 
 def _count_bucket_table(E, counts, ks, max_queries, seed):
     """Table 1 with buckets by training-corpus count: [1000, inf), [100, 1000), [10, 100), [1, 10)."""
-    from . import geometry
-
     counts = np.asarray(counts, dtype=np.float64)
     order = np.argsort(-counts, kind="stable")  # the rank order frequency_bucket_table uses
     sorted_c = counts[order]
     n_seen = int((sorted_c > 0).sum())
     buckets, labels = [], []
-    for lo, hi in COUNT_BUCKETS:
+    for lo, hi in COUNT_RANGES:
         r0 = 0 if hi is None else int((sorted_c >= hi).sum())  # ranks with count >= hi come first
         r1 = int((sorted_c >= lo).sum())
         if r1 > r0:
@@ -108,8 +99,6 @@ def collect(model=None, *, n_sentences: int = 150, max_queries: int = 1000, coun
             progress: bool = True, abtt_d: int | None = None, remedy_rows: int = 8000) -> dict:
     """Run every measurement of the report; returns a dict of tables, numbers and figures (PNG bytes)."""
     from tqdm.auto import tqdm
-
-    from . import data, geometry, models, remedies, theory
 
     if n_sentences < 2:
         raise ValueError("n_sentences must be at least 2")
@@ -260,12 +249,6 @@ def _figures(res, E, freq) -> dict:
 # ----------------------------------------------------------------------------------------------
 # rendering
 # ----------------------------------------------------------------------------------------------
-def _fmt(v):
-    if isinstance(v, (float, np.floating)):
-        return "nan" if not np.isfinite(v) else f"{v:.3f}"
-    return html.escape(str(v))
-
-
 def _table(df: pd.DataFrame) -> str:
     return df.to_html(float_format=lambda v: f"{v:.3f}", border=0, classes="t", na_rep="n/a")
 
@@ -280,12 +263,8 @@ def _img(png: bytes, alt: str) -> str:
 
 
 def _invariance_table(keys) -> str:
-    try:
-        from .metrics import INVARIANCES
-    except ImportError:  # pragma: no cover
-        return ""
-    rows = {k: {t: ("yes" if INVARIANCES[k].get(t) else "no") for t in ("scale", "rotation", "shift")}
-            for k in keys if k in INVARIANCES}
+    rows = {k: {t: ("yes" if metrics.INVARIANCES[k].get(t) else "no") for t in ("scale", "rotation", "shift")}
+            for k in keys if k in metrics.INVARIANCES}
     return _table(pd.DataFrame(rows).T.rename_axis("invariant to")) if rows else ""
 
 
@@ -390,8 +369,6 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args(argv)
-    from . import models, setup
-
     name = None if args.model in (None, "", "embedded", "None", "none") else args.model
     setup(seed=args.seed, offline=name is None)
     try:

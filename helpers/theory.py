@@ -60,6 +60,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import as_matrix
+from ._threads import single_thread
 
 __all__ = [
     "HullCertificate",
@@ -372,20 +373,8 @@ def hull_certificate(H, rtol: float = 1e-9, *, pool: int | None = None, max_iter
     """
     A = _check_matrix(H)
     tol = _check_tol(rtol)
-    with _one_blas_thread():
+    with single_thread(torch=False, blas=True):
         return _hull_certificate(A, tol, pool, max_iter)
-
-
-def _one_blas_thread():
-    """Wolfe's loop is thousands of small BLAS calls: one thread is faster (and far faster when
-    the machine is shared) than OpenBLAS waking its pool for each of them."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
-        import contextlib
-
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _hull_certificate(A, tol, pool, max_iter) -> HullCertificate:

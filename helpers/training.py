@@ -74,8 +74,9 @@ from typing import Callable, Sequence
 import numpy as np
 
 from . import cache_dir
-from ._cache import _strip_docstrings, source_hash, write_atomic  # noqa: F401 (_strip_docstrings: tests)
-from .data import _tokenizer_key
+from ._cache import source_hash, write_atomic
+from .data import tokenizer_key, wiki_sample
+from .models import embedded_model_path
 
 __all__ = [
     "TrainConfig",
@@ -494,7 +495,7 @@ def _cached_chunks(tokenizer, texts, max_len: int, fp: str) -> np.ndarray:
     is read-only (a caller that tried to write would corrupt later runs)."""
     import io
 
-    key = (_tokenizer_key(tokenizer), int(max_len), fp)
+    key = (tokenizer_key(tokenizer), int(max_len), fp)
     if key not in _CHUNKS:
         if len(_CHUNKS) >= 4:
             _CHUNKS.clear()
@@ -750,8 +751,6 @@ def _head_states_of_chunks(model, tokenizer, cfg, ids, masked, seed, random_ids,
 def _tokenizer_cached():
     from transformers import AutoTokenizer
 
-    from .models import embedded_model_path
-
     return AutoTokenizer.from_pretrained(embedded_model_path(), local_files_only=True)
 
 
@@ -778,8 +777,6 @@ def wiki_tokenizer(texts: Sequence[str] | None = None, vocab_size: int = WIKI_VO
     from transformers import BertTokenizerFast
 
     if texts is None:
-        from .data import wiki_sample
-
         texts = wiki_sample()
     texts = _check_texts(texts)
     vocab_size = int(vocab_size)
@@ -864,7 +861,7 @@ def _fingerprint(texts, tokenizer) -> str:
     h = hashlib.sha256()
     for t in texts:
         h.update(hashlib.sha256(t.encode()).digest())
-    h.update(_tokenizer_key(tokenizer).encode())
+    h.update(tokenizer_key(tokenizer).encode())
     return h.hexdigest()[:20]
 
 
@@ -1254,7 +1251,7 @@ def _pack(cfg, data, model, log, snaps, ev, head_states, seconds, row_stats) -> 
 
 def _numeric_code() -> tuple:
     """Every function and class whose code decides the numbers of a run."""
-    from . import optim
+    from . import optim  # not at module level: optim imports torch, which helpers.setup() must precede
 
     return (token_chunks, mask_tokens, clm_positions, build_model, _sequence_output, _logits, masked_lm_loss,
             causal_lm_loss, mlm_head_states, _head_states_of_chunks, prepare_data, _lr_factor, _param_groups,

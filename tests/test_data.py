@@ -147,10 +147,10 @@ def test_token_frequencies_byte_level_uses_the_leading_space_form(tmp_path, monk
 def test_tokenizer_key_is_remembered_and_follows_the_vocabulary():
     import copy
 
-    from helpers.data import _tokenizer_key
+    from helpers.data import tokenizer_key
 
     tok = copy.deepcopy(training.course_tokenizer())  # a private copy: the course's one stays untouched
-    key = _tokenizer_key(tok)
-    assert _tokenizer_key(tok) == key == _tokenizer_key(training.course_tokenizer())
+    key = tokenizer_key(tok)
+    assert tokenizer_key(tok) == key == tokenizer_key(training.course_tokenizer())
     tok.add_tokens(["zzqq_not_a_word"])
-    assert _tokenizer_key(tok) != key  # a new vocabulary gets a new key (cache entries do not collide)
+    assert tokenizer_key(tok) != key  # a new vocabulary gets a new key (cache entries do not collide)

@@ -106,6 +106,18 @@ def test_known_cases_cone_and_isotropy():
     assert g.isoscore(shifted) > 0.95  # IsoScore ignores the mean by design
 
 
+@pytest.mark.parametrize("d", [2, 5, 12])
+def test_isoscore_closed_form_k_of_d_dimensions(d):
+    """IsoScore is 0 when one dimension holds all the variance and (k - 1) / (d - 1) when k of the d
+    dimensions share it equally (1 for all d): the range 1/d .. 1 is the intermediate phi's, not IsoScore's."""
+    pytest.importorskip("IsoScore")
+    Q = np.linalg.qr(np.random.default_rng(d).normal(size=(d, d)))[0]  # any orientation: IsoScore uses the PCs
+    for k in range(1, d + 1):
+        E = np.eye(d)[:k]
+        X = np.vstack([E, -E, np.zeros((1, d))]) @ Q.T  # mean 0; variance 2 / (2k + 1) along each of k axes
+        assert g.isoscore(X) == pytest.approx((k - 1) / (d - 1), abs=1e-7), k
+
+
 def test_isotropy_partition_brute_force(cloud):
     X = cloud.astype(np.float64)
     _, vecs = np.linalg.eigh(X.T @ X)

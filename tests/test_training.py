@@ -5,6 +5,7 @@ import torch
 
 import helpers
 from helpers import training as T
+from helpers._cache import strip_docstrings
 from helpers.data import token_counts
 
 helpers.setup(seed=0)
@@ -391,9 +392,9 @@ def test_code_version_follows_the_code_not_its_comments(monkeypatch):
     key = T.run_key(tiny(), TEXTS)
     monkeypatch.setattr(T, "_numeric_source_hash", lambda: "edited")
     assert T.run_key(tiny(), TEXTS) != key
-    a = T._strip_docstrings('def f(x):\n    """doc."""\n    # a comment\n    return x + 1\n')
-    b = T._strip_docstrings("def f(x):\n    return x+1  # other comment\n")
-    c = T._strip_docstrings("def f(x):\n    return x + 2\n")
+    a = strip_docstrings('def f(x):\n    """doc."""\n    # a comment\n    return x + 1\n')
+    b = strip_docstrings("def f(x):\n    return x+1  # other comment\n")
+    c = strip_docstrings("def f(x):\n    return x + 2\n")
     assert a == b != c
 
 
