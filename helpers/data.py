@@ -210,7 +210,16 @@ def tokenizer_key(tokenizer) -> str:
 
 
 def _encode(tokenizer, texts, batch: int = 2048):
-    """Token ids of each text (no special tokens, no truncation), as one list per text."""
+    """Token ids of each text (no special tokens, no truncation), as one list per text.
+
+    A fast tokenizer without truncation or padding set encodes through its Rust backend directly: the same
+    ids as ``tokenizer(texts, add_special_tokens=False)``, without building a Python ``BatchEncoding`` per
+    text (half the time for wordfreq's 200,000 words)."""
+    backend = getattr(tokenizer, "backend_tokenizer", None) if getattr(tokenizer, "is_fast", False) else None
+    if backend is not None and backend.truncation is None and backend.padding is None:
+        texts = list(texts)
+        return [e.ids for i in range(0, len(texts), batch)
+                for e in backend.encode_batch(texts[i : i + batch], add_special_tokens=False)]
     out = []
     for i in range(0, len(texts), batch):
         out.extend(tokenizer(list(texts[i : i + batch]), add_special_tokens=False, truncation=False)["input_ids"])

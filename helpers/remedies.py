@@ -25,6 +25,8 @@ Every public function validates its input and raises ``ValueError`` with a reada
 from __future__ import annotations
 
 import copy
+import functools
+import hashlib
 import math
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
@@ -262,10 +264,27 @@ def _vocab_index(vocab) -> dict:
         return {str(w): int(i) for w, i in vocab.items()}
     if isinstance(vocab, str) or not isinstance(vocab, Sequence):
         raise ValueError("vocab must be a dict word -> row index or a list of words in row order")
+    return _list_index(tuple(str(w) for w in vocab))
+
+
+@functools.lru_cache(maxsize=8)
+def _list_index(words: tuple) -> dict:
+    """{word: first row} of a word list (remembered: notebook 08 looks up the same 30k-word lists ~100 times).
+    Callers must not modify the returned dict."""
     out = {}
-    for i, w in enumerate(vocab):
-        out.setdefault(str(w), i)
+    for i, w in enumerate(words):
+        out.setdefault(w, i)
     return out
+
+
+def _lookup(vocab):
+    """``word -> row or None`` for ``vocab`` (as ``_vocab_index(vocab).get``, without copying a dict vocabulary)."""
+    if isinstance(vocab, Mapping) and all(isinstance(w, str) for w in vocab):
+        def get(w):
+            i = vocab.get(w)
+            return None if i is None else int(i)
+        return get
+    return _vocab_index(vocab).get
 
 
 def similarity_pairs(vocab, pairs, n_rows: int | None = None):
@@ -279,12 +298,12 @@ def similarity_pairs(vocab, pairs, n_rows: int | None = None):
         raise ValueError("pairs must be a DataFrame with columns word1, word2, score")
     if len(pairs) == 0:
         raise ValueError("pairs is empty")
-    index = _vocab_index(vocab)
+    get = _lookup(vocab)
     ia, ib, sc = [], [], []
     for a, b, s in zip(pairs["word1"], pairs["word2"], pairs["score"]):
-        a, b = str(a).lower(), str(b).lower()
-        if a in index and b in index:
-            ia.append(index[a]), ib.append(index[b]), sc.append(float(s))
+        ra, rb = get(str(a).lower()), get(str(b).lower())
+        if ra is not None and rb is not None:
+            ia.append(ra), ib.append(rb), sc.append(float(s))
     ia, ib = np.asarray(ia, dtype=np.int64), np.asarray(ib, dtype=np.int64)
     if n_rows is not None and len(ia) and max(ia.max(), ib.max()) >= n_rows:
         raise ValueError(f"vocab points at row {int(max(ia.max(), ib.max()))} but the embedding matrix has {n_rows} rows")
@@ -292,7 +311,8 @@ def similarity_pairs(vocab, pairs, n_rows: int | None = None):
 
 
 def _row_cosines(A, ia, ib) -> np.ndarray:
-    a, b = A[ia], A[ib]
+    """Cosine of rows ia[k] and ib[k] of A, in float64 (only the rows used are converted)."""
+    a, b = A[ia].astype(np.float64, copy=False), A[ib].astype(np.float64, copy=False)
     na = np.linalg.norm(a, axis=1)
     nb = np.linalg.norm(b, axis=1)
     return (a * b).sum(axis=1) / np.maximum(na * nb, 1e-12)
@@ -309,7 +329,7 @@ def similarity_correlation(X, vocab, pairs, method: str = "spearman"):
 
     if method not in ("spearman", "pearson"):
         raise ValueError(f"method must be 'spearman' or 'pearson'; got {method!r}")
-    A = _check_matrix(X, "X")
+    A = as_matrix(X, "X")  # finite, real, 2-D; only the rows used are converted to float64 (_row_cosines)
     ia, ib, sc, cov = similarity_pairs(vocab, pairs, n_rows=A.shape[0])
     if len(ia) < 3:
         raise ValueError(f"only {len(ia)} pair(s) have both words in the vocabulary: need at least 3")
@@ -729,7 +749,7 @@ def _ranked_corr(rc: np.ndarray, rs: np.ndarray) -> np.ndarray:
 
 
 def _pair_cosines(X, vocab, pairs):
-    A = _check_matrix(X, "X")
+    A = as_matrix(X, "X")  # finite, real, 2-D; only the rows used are converted to float64 (_row_cosines)
     ia, ib, sc, _ = similarity_pairs(vocab, pairs, n_rows=A.shape[0])
     if len(ia) < 6:
         raise ValueError(f"only {len(ia)} pair(s) have both words in the vocabulary: need at least 6")
@@ -754,6 +774,42 @@ def split_similarity(X, vocab, pairs, n_splits: int = 200, test_frac: float = 0.
     return spearman_rows(c[idx], s[idx])
 
 
+def _boot_blocks(n_boot: int) -> list:
+    """(start, stop) of the bootstrap blocks of 500 replicates ``similarity_gain`` draws at a time."""
+    return [(a, min(n_boot, a + 500)) for a in range(0, n_boot, 500)]
+
+
+@functools.lru_cache(maxsize=4)
+def _boot_indices(n: int, n_boot: int, seed: int) -> tuple:
+    """The resampled pair indices of each block, drawn from ``np.random.default_rng(seed)`` (read-only)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for a, b in _boot_blocks(n_boot):
+        idx = rng.integers(0, n, size=(b - a, n))
+        idx.setflags(write=False)
+        out.append(idx)
+    return tuple(out)
+
+
+_RANK_MEMO: dict = {}
+
+
+def _resampled_ranks(v: np.ndarray, idx: np.ndarray, seed: int) -> np.ndarray:
+    """``_centred_ranks(v[idx])``, remembered for the last few (v, idx) pairs: notebook 08 compares a dozen
+    remedies with the same base cosines on the same resamples, so their ranks are computed once (read-only)."""
+    v = np.ascontiguousarray(v, dtype=np.float64)
+    key = (hashlib.sha1(v.tobytes()).hexdigest(), id(idx), idx.shape, seed)
+    hit = _RANK_MEMO.get(key)
+    if hit is not None and hit[0] is idx:
+        return hit[1]
+    r = _centred_ranks(v[idx])
+    r.setflags(write=False)
+    if len(_RANK_MEMO) >= 16:
+        _RANK_MEMO.pop(next(iter(_RANK_MEMO)))
+    _RANK_MEMO[key] = (idx, r)
+    return r
+
+
 def similarity_gain(X_base, X_new, vocab, pairs, n_boot: int = 2000, seed: int = 0, level: float = 0.95) -> dict:
     """Spearman(X_new) - Spearman(X_base) on the same covered pairs, with a paired-bootstrap interval.
 
@@ -772,14 +828,11 @@ def similarity_gain(X_base, X_new, vocab, pairs, n_boot: int = 2000, seed: int =
         raise ValueError("X_base and X_new cover different pairs: give them the same vocabulary")
     base = float(spearman_rows(cb[None], s[None])[0])
     new = float(spearman_rows(cn[None], s[None])[0])
-    rng = np.random.default_rng(seed)
     gains = np.empty(n_boot)
-    for a in range(0, n_boot, 500):
-        b = min(n_boot, a + 500)
-        idx = rng.integers(0, len(s), size=(b - a, len(s)))
-        rs = _centred_ranks(np.asarray(s[idx], dtype=np.float64))  # the human scores' ranks, shared by both sides
+    for (a, b), idx in zip(_boot_blocks(n_boot), _boot_indices(len(s), n_boot, seed)):
+        rs = _resampled_ranks(s, idx, seed)   # the human scores' ranks, shared by both sides
         gains[a:b] = (_ranked_corr(_centred_ranks(np.asarray(cn[idx], dtype=np.float64)), rs)
-                      - _ranked_corr(_centred_ranks(np.asarray(cb[idx], dtype=np.float64)), rs))
+                      - _ranked_corr(_resampled_ranks(cb, idx, seed), rs))
     lo, hi = np.nanpercentile(gains, [100 * (1 - level) / 2, 100 * (1 + level) / 2])
     return {"base": base, "new": new, "gain": new - base, "lo": float(lo), "hi": float(hi),
             "n_pairs": int(len(s)), "improves": bool(lo > 0)}

@@ -69,6 +69,20 @@ def test_token_counts(tok):
     assert c.sum() == 6 and c.shape == (len(tok),)
 
 
+def test_encode_through_the_backend_equals_the_tokenizer_call(tok):
+    """data._encode skips the Python BatchEncoding for a fast tokenizer: the same ids as tokenizer(...); with
+    truncation set on the backend it falls back to the tokenizer call (which then truncates as asked)."""
+    texts = ["the cat sat", "unbelievably", " leading space", "", "naïve café 1999"] * 3
+    want = tok(texts, add_special_tokens=False, truncation=False)["input_ids"]
+    assert data._encode(tok, texts, batch=4) == want
+    backend = tok.backend_tokenizer
+    backend.enable_truncation(max_length=2)
+    try:
+        assert data._encode(tok, texts) == tok(texts, add_special_tokens=False, truncation=False)["input_ids"]
+    finally:
+        backend.no_truncation()
+
+
 @pytest.mark.parametrize("source", ["wordfreq", "wiki"])
 def test_token_frequencies(tok, source):
     f = data.token_frequencies(tok, source=source)

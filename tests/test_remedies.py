@@ -247,3 +247,23 @@ def test_split_similarity_spread_and_pairing():
         remedies.split_similarity(X, words, pairs, n_splits=0)
     with pytest.raises(ValueError):
         remedies.similarity_gain(X, X, words, pairs, n_boot=10)
+
+
+def test_similarity_gain_memo_is_exact_and_keyed_on_content():
+    """similarity_gain remembers the ranks of resampled cosines; it must give what a fresh computation gives,
+    and a changed base matrix (same object, new values) must not reuse the old ranks."""
+    X, words, pairs = _toy_sim()
+    noise = np.random.default_rng(7).normal(size=X.shape)
+    first = remedies.similarity_gain(X, X + noise, words, pairs, n_boot=600, seed=2)
+    assert remedies.similarity_gain(X, X + noise, words, pairs, n_boot=600, seed=2) == first
+    remedies._RANK_MEMO.clear()
+    remedies._boot_indices.cache_clear()
+    assert remedies.similarity_gain(X, X + noise, words, pairs, n_boot=600, seed=2) == first
+    base = X.copy()
+    a = remedies.similarity_gain(base, X, words, pairs, n_boot=600, seed=2)
+    base += 0.5 * noise                      # in place: same object, other values
+    b = remedies.similarity_gain(base, X, words, pairs, n_boot=600, seed=2)
+    remedies._RANK_MEMO.clear()
+    assert remedies.similarity_gain(base, X, words, pairs, n_boot=600, seed=2) == b and a != b
+    # a dict vocabulary and the word list give the same pairs
+    assert remedies.similarity_gain(X, X + noise, {w: i for i, w in enumerate(words)}, pairs, n_boot=600, seed=2) == first
