@@ -11,7 +11,7 @@ PY     := $(BIN)/python
 TORCH  ?= torch==2.13.0
 
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb)) $(sort $(wildcard notebooks/solutions/*.ipynb))
-# the claims ledger reads what every other notebook recorded: it runs after them
+# the claims ledger reads what every other notebook recorded: it runs after them (its two notebooks side by side)
 LEDGER    := $(filter notebooks/10_% notebooks/solutions/10_%,$(NOTEBOOKS))
 FIRST     := $(filter-out $(LEDGER),$(NOTEBOOKS))
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 1200
@@ -50,14 +50,14 @@ course: venv
 
 test: venv
 	$(ONE_THREAD) $(BIN)/pytest -q -p no:cacheprovider $(PARALLEL) --durations=15 tests $(NBVAL) $(FIRST)
-	$(BIN)/pytest -q -p no:cacheprovider $(NBVAL) $(LEDGER)
+	$(ONE_THREAD) $(BIN)/pytest -q -p no:cacheprovider $(PARALLEL) $(NBVAL) $(LEDGER)
 
 unit: venv
 	$(ONE_THREAD) $(BIN)/pytest -q -p no:cacheprovider $(PARALLEL) tests
 
 nbval: venv
 	$(ONE_THREAD) $(BIN)/pytest -q -p no:cacheprovider $(PARALLEL) $(NBVAL) $(FIRST)
-	$(BIN)/pytest -q -p no:cacheprovider $(NBVAL) $(LEDGER)
+	$(ONE_THREAD) $(BIN)/pytest -q -p no:cacheprovider $(PARALLEL) $(NBVAL) $(LEDGER)
 
 # the stored outputs under other numeric environments (BLAS kernel, torch/MKL/oneDNN code paths,
 # threads): a table environment x notebook, non-zero exit on any difference (bench/portability.py)
@@ -73,7 +73,7 @@ portability-ci: venv
 	env $$($(PY) bench/portability.py --print-env) COURSE_CACHE_DIR=$(PORT_DIR)/cache COURSE_FIGURES_DIR=$(PORT_DIR)/figures \
 	  $(BIN)/pytest -q -p no:cacheprovider -n $(JOBS) --dist loadfile --no-loadscope-reorder $(NBVAL) $(FIRST)
 	env $$($(PY) bench/portability.py --print-env) COURSE_CACHE_DIR=$(PORT_DIR)/cache COURSE_FIGURES_DIR=$(PORT_DIR)/figures \
-	  $(BIN)/pytest -q -p no:cacheprovider $(NBVAL) $(LEDGER)
+	  $(BIN)/pytest -q -p no:cacheprovider -n $(JOBS) --dist loadfile --no-loadscope-reorder $(NBVAL) $(LEDGER)
 
 lab: venv
 	$(BIN)/jupyter lab notebooks/

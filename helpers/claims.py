@@ -472,7 +472,7 @@ def implicit_bias_verdict(gd: tuple, sign: tuple, adam_early: tuple, adam_late: 
         "leans to l-infinity only while sqrt(v) >> eps, then turns to l2",
         "Soudry et al. 2018; Wang et al. 2022; Zhang, Zou & Cao 2024 (beyond Gao et al.)",
         "toy: GD closer to l2, sign descent closer to l-inf, Adam closer to l-inf early (2e4 steps) and to l2 late (2e5); "
-        "tiny BERT (200 Adam steps, sqrt(v) >> eps): its drift must beat minus the mean hidden state",
+        "tiny BERT (100 Adam steps, sqrt(v) >> eps): its drift must beat minus the mean hidden state",
         "toy (notebook 02); tiny BERT")
 def implicit_bias(r: _Recorded):
     g2, gi, s2, si, a2e, aie, a2, ai, a_steps = r.need(
@@ -485,7 +485,7 @@ def implicit_bias(r: _Recorded):
                 + (f" (l2 ahead from step {cross:,})" if cross else "")
                 + f"; tiny BERT Adam drift {t2:.2f} / {ti:.2f} (minus mean hidden state {c_mean:.2f})")
     verdict = implicit_bias_verdict((g2, gi), (s2, si), (a2e, aie), (a2, ai), (t2, ti), c_mean)
-    return "toy (notebook 02); tiny BERT (Adam, 200 steps)", measured, verdict
+    return "toy (notebook 02); tiny BERT (Adam, 100 steps)", measured, verdict
 
 
 # ---------------------------------------------------------------------------------------------------

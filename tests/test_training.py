@@ -189,8 +189,8 @@ def test_lab_config_is_the_shared_lab_run():
     from helpers.training import TrainConfig, lab_config
 
     cfg = lab_config()
-    assert isinstance(cfg, TrainConfig) and cfg.steps == 200 and cfg.tied and cfg.optimizer == "adam"
-    assert cfg.snapshot_steps == (0, 10, 25, 50, 100, 200)
+    assert isinstance(cfg, TrainConfig) and cfg.steps == 100 and cfg.batch_size == 32 and cfg.tied and cfg.optimizer == "adam"
+    assert cfg.snapshot_steps == (0, 10, 25, 50, 100) and cfg.schedule == "constant"
     assert lab_config() == cfg and hash(lab_config()) == hash(cfg)  # same cache key every time
     full = lab_config(full=True, seed=3)
     assert full.steps > cfg.steps and full.seed == 3 and full.steps in full.snapshot_steps  # FULL length: e13 owns it
