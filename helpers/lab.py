@@ -23,11 +23,16 @@ Main entry points
 ``count_buckets(counts, target_counts=None, edges=(10, 100, 1000), exclude=()) -> (V,) object array``
     bucket label of each token (see ``COUNT_BUCKETS``); ``bucket_ids`` turns labels into id lists.
 ``rank_buckets(counts, exclude=())``: BERT-flow's rank buckets, for comparison.
+``final_geometry(E, counts, pad_id, seed)``, ``bucket_stats(E, groups, seed)``
+    notebook 05's measurements of one word matrix (its seed table) and of its buckets (Table 1): what
+    notebook 05 prints and what ``run_summary`` stores.
 ``run_summary(runs, texts=None) -> dict``
-    JSON-able record of several seeds of one lab configuration (losses, unigram gap, the metrics of
-    notebook 05's seed table, Table 1 by count bucket for the first seed, the runs' cache keys);
-    ``compare_summaries`` checks two records agree. Notebook 05 stores the FULL run's record in
-    ``notebooks/measured/05_full.json`` and compares the CI run with it.
+    JSON-able record of several seeds of one lab configuration (losses, unigram gap, ``final_geometry``
+    per seed, ``bucket_stats`` by count bucket for the first seed, the runs' cache keys).
+``compare_records(a, b, tol=2e-4)``, ``flatten_record(record)``
+    the one comparison of a stored FULL record (``notebooks/measured/NN_full.json``: ``{"written_by",
+    "ci": part, "full": part with "keys"}``) with today's recomputation, used by notebooks 05 and 09;
+    ``compare_summaries`` is the same function.
 """
 from __future__ import annotations
 
@@ -47,7 +52,11 @@ __all__ = [
     "COUNT_BUCKETS",
     "RANK_BUCKETS",
     "mean_sd",
+    "final_geometry",
+    "bucket_stats",
     "run_summary",
+    "flatten_record",
+    "compare_records",
     "compare_summaries",
 ]
 
@@ -210,6 +219,38 @@ def mean_sd(values) -> tuple[float, float]:
     return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else float("nan")
 
 
+def final_geometry(E, counts, pad_id: int, seed: int = 0) -> dict:
+    """Notebook 05's four measurements of a word matrix ``E`` (V, d) whose training counts are ``counts``:
+    ``{"cos_types", "cos_weighted", "cos_top1000", "iw"}`` -- random-pair cosine over types without the
+    ``pad_id`` row (20,000 pairs drawn with ``seed``), the exact pair cosine weighted by count, the exact
+    pair cosine over the 1,000 most frequent types, and I(W) without the ``pad_id`` row. Unrounded floats
+    (``run_summary`` stores them rounded)."""
+    E = np.asarray(E)
+    counts = np.asarray(counts)
+    if E.ndim != 2 or counts.shape != (E.shape[0],):
+        raise ValueError(f"E must be (V, d) and counts (V,); got {E.shape} and {counts.shape}")
+    keep = np.arange(len(E)) != pad_id
+    seen = np.flatnonzero(counts > 0)
+    top = seen[np.argsort(-counts[seen], kind="stable")][:1000]
+    return {"cos_types": float(geometry.random_pair_cosine(E[keep], n_pairs=20_000, seed=seed)),
+            "cos_weighted": float(geometry.weighted_pair_cosine(E, counts)),
+            "cos_top1000": float(geometry.random_pair_cosine(E[top], n_pairs=None)),
+            "iw": float(geometry.isotropy_partition(E[keep]))}
+
+
+def bucket_stats(E, groups: dict, seed: int = 0) -> dict:
+    """BERT-flow's Table 1 by bucket: ``{bucket: {"n", "norm", "cos_inside", "knn3_l2"}}`` for the rows
+    ``groups[bucket]`` of ``E`` -- size, mean norm, random-pair cosine inside the bucket (5,000 pairs; NaN
+    for a single row) and mean l2 distance to the 3 nearest neighbours among all rows (at most 1,000
+    queries per bucket, drawn with ``seed``). Unrounded."""
+    E = np.asarray(E)
+    t = geometry.bucket_table(E, groups, ks=(3,), max_queries=1000, seed=seed)
+    return {b: {"n": int(len(ids)), "norm": float(t.loc["norm", b]),
+                "cos_inside": float(geometry.random_pair_cosine(E[ids], n_pairs=5_000, seed=seed)) if len(ids) > 1 else float("nan"),
+                "knn3_l2": float(t.loc["knn_l2_k3", b])}
+            for b, ids in groups.items()}
+
+
 def run_summary(runs: dict, texts=None) -> dict:
     """JSON-able record of several seeds of one lab configuration, as notebook 05 measures them.
 
@@ -235,48 +276,59 @@ def run_summary(runs: dict, texts=None) -> dict:
     out = {"config": cfgs[0].to_dict(), "keys": {}, "seeds": {}, "count_buckets": {}}
     for s in seeds:
         res = runs[s]
-        tok = res.tokenizer
-        E = np.asarray(res.embeddings)
-        counts = np.asarray(res.counts)
-        keep = np.arange(len(E)) != tok.pad_token_id
-        seen = np.flatnonzero(counts > 0)
-        top = seen[np.argsort(-counts[seen], kind="stable")][:1000]
         uni = unigram_heldout_loss(res, texts)
         out["keys"][str(s)] = training.run_key(res.config, texts)
-        out["seeds"][str(s)] = {
-            "heldout_loss": r4(res.heldout_loss), "unigram_loss": r4(uni), "unigram_gap": r4(uni - res.heldout_loss),
-            "cos_types": r4(geometry.random_pair_cosine(E[keep], n_pairs=20_000, seed=s0)),
-            "cos_weighted": r4(geometry.weighted_pair_cosine(E, counts)),
-            "cos_top1000": r4(geometry.random_pair_cosine(E[top], n_pairs=None)),
-            "iw": r4(geometry.isotropy_partition(E[keep])),
-        }
+        geo = final_geometry(res.embeddings, res.counts, res.tokenizer.pad_token_id, seed=s0)
+        out["seeds"][str(s)] = {"heldout_loss": r4(res.heldout_loss), "unigram_loss": r4(uni),
+                                "unigram_gap": r4(uni - res.heldout_loss), **{k: r4(v) for k, v in geo.items()}}
     res = runs[s0]
-    E = np.asarray(res.embeddings)
     groups = bucket_ids(count_buckets(res.counts, masked_target_counts(res, texts), exclude=res.tokenizer.all_special_ids),
                         COUNT_BUCKETS)
-    t = geometry.bucket_table(E, groups, ks=(3,), max_queries=1000, seed=s0)
-    for b, ids in groups.items():
-        cos_in = geometry.random_pair_cosine(E[ids], n_pairs=5_000, seed=s0) if len(ids) > 1 else float("nan")
-        out["count_buckets"][b] = {"n": int(len(ids)), "norm": r4(t.loc["norm", b]), "cos_inside": r4(cos_in),
-                                   "knn3_l2": r4(t.loc["knn_l2_k3", b])}
+    for b, row in bucket_stats(res.embeddings, groups, seed=s0).items():
+        out["count_buckets"][b] = {k: (v if k == "n" else r4(v)) for k, v in row.items()}
     return out
 
 
-def compare_summaries(a: dict, b: dict, tol: float = 2e-4) -> list:
-    """Differences between two ``run_summary`` records: [] when their configs, keys and every number agree
-    within ``tol``; otherwise one message per difference."""
-    msgs = []
-    for part in ("config", "keys"):
-        if a.get(part) != b.get(part):
-            msgs.append(f"{part} differ")
-    for part in ("seeds", "count_buckets"):
-        da, db = a.get(part, {}), b.get(part, {})
-        if set(da) != set(db):
-            msgs.append(f"{part}: entries differ ({sorted(da)} vs {sorted(db)})")
-            continue
-        for k in da:
-            for m in set(da[k]) | set(db[k]):
-                x, y = da[k].get(m), db[k].get(m)
-                if x is None or y is None or not (abs(x - y) <= tol or (x != x and y != y)):
-                    msgs.append(f"{part}[{k}][{m}]: {x} vs {y}")
+def flatten_record(record, prefix: str = "") -> dict:
+    """Every leaf of a JSON record by path (``a.b[2].c``): numbers, strings, booleans and None."""
+    if isinstance(record, dict):
+        out = {}
+        for k in sorted(record, key=str):
+            out.update(flatten_record(record[k], f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    if isinstance(record, (list, tuple)):
+        out = {}
+        for i, v in enumerate(record):
+            out.update(flatten_record(v, f"{prefix}[{i}]"))
+        return out or {prefix: []}
+    return {prefix: record}
+
+
+def _same(x, y, tol: float) -> bool:
+    if isinstance(x, bool) or isinstance(y, bool) or isinstance(x, str) or isinstance(y, str) or x is None or y is None:
+        return x == y or (x is None and y is None)
+    if isinstance(x, int) and isinstance(y, int):
+        return x == y                      # counts, steps, seeds: exactly
+    if isinstance(x, (int, float)) and isinstance(y, (int, float)):
+        return (x != x and y != y) or abs(x - y) <= tol
+    return x == y
+
+
+def compare_records(a: dict, b: dict, tol: float = 2e-4, exact=("config", "keys")) -> list:
+    """Differences between two records (nested dicts/lists of numbers, e.g. ``run_summary`` or the parts of
+    notebook 09's FULL record): [] when they have the same entries and every float agrees within ``tol``
+    (integers, strings and the top-level parts named in ``exact`` -- configs, cache keys -- must be equal);
+    otherwise one message per difference, by path. The one comparison of a stored FULL record with
+    today's recomputation (notebooks 05 and 09)."""
+    msgs = [f"{part} differ" for part in exact if part in a or part in b if a.get(part) != b.get(part)]
+    fa = flatten_record({k: v for k, v in a.items() if k not in exact})
+    fb = flatten_record({k: v for k, v in b.items() if k not in exact})
+    if set(fa) != set(fb):
+        only = sorted(set(fa) ^ set(fb))
+        msgs.append(f"entries differ: {only[:3]}{' ...' if len(only) > 3 else ''}")
+    msgs += [f"{k}: {fa[k]} vs {fb[k]}" for k in sorted(set(fa) & set(fb)) if not _same(fa[k], fb[k], tol)]
     return msgs
+
+
+#: ``run_summary`` records compare with ``compare_records`` (the name notebook 05 used first).
+compare_summaries = compare_records

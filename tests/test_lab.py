@@ -153,8 +153,33 @@ def test_run_summary_is_what_notebook_05_measures(run_and_labels):
     # the comparison a stale record must fail
     assert lab.compare_summaries(s, s) == []
     bad = {**s, "seeds": {**s["seeds"], "4": {**s["seeds"]["4"], "cos_types": s["seeds"]["4"]["cos_types"] + 1e-3}}}
-    assert lab.compare_summaries(s, bad) == [f"seeds[4][cos_types]: {s['seeds']['4']['cos_types']} vs {bad['seeds']['4']['cos_types']}"]
+    assert lab.compare_summaries(s, bad) == [f"seeds.4.cos_types: {s['seeds']['4']['cos_types']} vs {bad['seeds']['4']['cos_types']}"]
     assert lab.compare_summaries(s, {**s, "keys": {"3": "x", "4": "y"}}) == ["keys differ"]
+    # the seed table and Table 1 of the record are lab.final_geometry and lab.bucket_stats, rounded
+    geo = lab.final_geometry(other.embeddings, other.counts, other.tokenizer.pad_token_id, seed=3)
+    assert {k: round(v, 4) for k, v in geo.items()} == {k: s["seeds"]["4"][k] for k in geo}
+
+
+def test_compare_records_paths_tolerance_and_exact_parts():
+    a = {"config": {"lr": 1e-3}, "keys": {"0": "k"}, "steps": 50, "runs": [{"cell": "adam", "cos": 0.5, "rho": None}],
+         "layers": {"mlm | seed 0": [0.1, float("nan")]}}
+    assert lab.compare_records(a, a) == [] and lab.compare_records(a, json_roundtrip(a)) == []
+    near = {**a, "runs": [{"cell": "adam", "cos": 0.5 + 1e-4, "rho": None}]}
+    assert lab.compare_records(a, near) == [] and lab.compare_records(a, near, tol=1e-5) == ["runs[0].cos: 0.5 vs 0.5001"]
+    assert lab.compare_records(a, {**a, "steps": 51}) == ["steps: 50 vs 51"]           # integers exactly
+    assert lab.compare_records(a, {**a, "config": {"lr": 1e-3 + 1e-6}}) == ["config differ"]   # configs exactly
+    assert lab.compare_records(a, {**a, "runs": [{"cell": "sgd", "cos": 0.5, "rho": None}]}) == ["runs[0].cell: adam vs sgd"]
+    assert lab.compare_records(a, {**a, "runs": [{"cell": "adam", "cos": 0.5, "rho": 0.1}]}) == ["runs[0].rho: None vs 0.1"]
+    assert lab.compare_records(a, {**a, "layers": {"mlm | seed 0": [0.1, 0.2]}}) == ["layers.mlm | seed 0[1]: nan vs 0.2"]
+    extra = lab.compare_records(a, {**a, "init": {"cos": 0.0}})
+    assert extra == ["entries differ: ['init.cos']"]
+    assert lab.flatten_record({"x": [1, {"y": 2}], "z": []}) == {"x[0]": 1, "x[1].y": 2, "z": []}
+
+
+def json_roundtrip(x):
+    import json
+
+    return json.loads(json.dumps(x))
 
 
 def test_run_summary_bad_input(run_and_labels):

@@ -114,3 +114,52 @@ def test_threads_setting_bad_input(raw, monkeypatch):
     monkeypatch.setenv("COURSE_THREADS", raw)
     with pytest.raises(ValueError, match="positive integer"):
         helpers.threads_setting()
+
+
+def test_begin_drops_earlier_keys_and_full_results_stay_apart(tmp_cache):
+    ledger.record("05", "old.key", 1.0)                    # an earlier run's key
+    ledger.begin("05")
+    assert ledger.recorded("05") == [] and "05" not in ledger.results()
+    ledger.record("05", "a", 1.0)
+    ledger.record("05", "b", 2.0)
+    ledger.record("05", "a", 3.0)
+    assert ledger.results("05") == {"a": 3.0, "b": 2.0} and ledger.recorded("05") == ["a", "b"]
+    # a FULL run records into its own file; the CI results are untouched, and begin(full=True) drops only FULL ones
+    ledger.begin("05", full=True)
+    ledger.record("05", "a", 9.0)
+    assert ledger.results("05") == {"a": 3.0, "b": 2.0}
+    assert ledger.results("05", full=True) == {"a": 9.0} and ledger.results(full=True) == {"05": {"a": 9.0}}
+    assert (tmp_cache / "results" / "05.full.json").exists() and set(ledger.results()) == {"05"}
+    ledger.begin("05", full=True)
+    assert ledger.results(full=True) == {} and ledger.results("05") == {"a": 3.0, "b": 2.0}
+    with pytest.raises(KeyError, match="FULL"):
+        ledger.results("05", full=True)
+    # back to CI: begin drops the CI file only
+    ledger.record("05", "f", 1.0)
+    ledger.begin("05")
+    assert "05" not in ledger.results() and ledger.results("05", full=True) == {"f": 1.0}
+    for bad in ("", "05.full", "a/b", 5):
+        with pytest.raises(ValueError):
+            ledger.begin(bad)
+    with pytest.raises(ValueError):
+        ledger.begin("05", full="yes")
+
+
+def test_every_recording_notebook_begins_its_results():
+    """A notebook that records results calls ledger.begin(<its id>, ...) in a code cell before its first record."""
+    import re
+    from pathlib import Path
+
+    root = Path(helpers.__file__).resolve().parents[1] / "notebooks"
+    checked = 0
+    for nb_path in sorted(root.glob("[0-9][0-9]_*.ipynb")):
+        cells = [("".join(c["source"])) for c in json.loads(nb_path.read_text())["cells"] if c["cell_type"] == "code"]
+        rec = [i for i, src in enumerate(cells) if re.search(r"ledger\.record\(", src)]
+        if not rec:
+            continue
+        nb_id = nb_path.name[:2]
+        beg = [i for i, src in enumerate(cells) if re.search(rf"ledger\.begin\(\s*[\"']{nb_id}[\"']", src)]
+        assert beg and beg[0] <= rec[0], f"{nb_path.name}: call ledger.begin({nb_id!r}, full=...) before its first record"
+        assert not re.search(r"class _Recorder", "\n".join(cells)), f"{nb_path.name} defines its own recorder"
+        checked += 1
+    assert checked >= 9
