@@ -121,6 +121,12 @@ def level(c: float) -> str:
     return "cone" if c >= CONE else "mild" if c >= MILD else "none"
 
 
+def _dec2(v: float) -> str:
+    """Two decimals, without a sign on zero ('-0.00' -> '0.00')."""
+    out = f"{v:.2f}"
+    return out[1:] if out == "-0.00" else out
+
+
 def _space_names(spaces) -> str:
     """'input embeddings, layers 1-5' (consecutive layers merged into a range)."""
     parts, run = [], []
@@ -179,31 +185,31 @@ def headline(spaces, hull: dict | None = None, reference: tuple[str, list] | Non
     if "cone" in levels:
         verdict = "anisotropic"
         cones = [s for s, lv in zip(spaces, levels) if lv == "cone"]
-        answer = (f"Yes: random pairs have a mean cosine of at least {CONE:.2f} (a narrow cone) in "
-                  f"{_space_names(cones)}; the peak is {peak.cosine:.2f} ({peak.name}).")
+        answer = (f"Yes: random pairs have a mean cosine of at least {_dec2(CONE)} (a narrow cone) in "
+                  f"{_space_names(cones)}; the peak is {_dec2(peak.cosine)} ({peak.name}).")
     elif flagged:
         verdict = "mildly anisotropic"
-        answer = (f"Mildly: random pairs have a mean cosine between {MILD:.2f} and {CONE:.2f} in "
-                  f"{_space_names(flagged)} (peak {peak.cosine:.2f}, {peak.name}); no space is a narrow cone "
-                  f"(>= {CONE:.2f}).")
+        answer = (f"Mildly: random pairs have a mean cosine between {_dec2(MILD)} and {_dec2(CONE)} in "
+                  f"{_space_names(flagged)} (peak {_dec2(peak.cosine)}, {peak.name}); no space is a narrow cone "
+                  f"(>= {_dec2(CONE)}).")
     else:
         verdict = "not anisotropic"
-        answer = (f"No: in every space random pairs have a mean cosine below {MILD:.2f} (the largest is "
-                  f"{peak.cosine:.2f}, {peak.name}).")
+        answer = (f"No: in every space random pairs have a mean cosine below {_dec2(MILD)} (the largest is "
+                  f"{_dec2(peak.cosine)}, {peak.name}).")
     if flagged:
-        where = "; ".join(f"{s.name}: {s.cosine:.2f}" for s in flagged)
+        where = "; ".join(f"{s.name}: {_dec2(s.cosine)}" for s in flagged)
         fixes = []
         common = [s for s in flagged if s.centred < MILD]
         rest = [s for s in flagged if s.centred >= MILD]
         if common:
             worst = max(common, key=lambda s: s.cosine)
             fixes.append(f"subtracting the mean vector (centring) removes it in {_space_names(common)} "
-                         f"({worst.name}: {worst.cosine:.2f} → {worst.centred:.2f}): there it is one common "
+                         f"({worst.name}: {_dec2(worst.cosine)} → {_dec2(worst.centred)}): there it is one common "
                          "direction shared by all vectors")
         if rest:
             worst = max(rest, key=lambda s: s.centred)
-            fixes.append(f"centring is not enough in {_space_names(rest)} ({worst.name}: {worst.cosine:.2f} → "
-                         f"{worst.centred:.2f} after centring): the directions themselves are concentrated, "
+            fixes.append(f"centring is not enough in {_space_names(rest)} ({worst.name}: {_dec2(worst.cosine)} → "
+                         f"{_dec2(worst.centred)} after centring): the directions themselves are concentrated, "
                          "and whitening (PCA or Zipfian) is needed to spread them")
         for s in flagged:
             if s.rogue_share >= ROGUE:
@@ -228,7 +234,7 @@ def headline(spaces, hull: dict | None = None, reference: tuple[str, list] | Non
                    f"(their hull misses it by {hull['margin_ratio']:.1%} of a state's mean length); a symmetric "
                    f"cloud of {n:,} points in d = {d} would do that with probability {probability_text(hull['log10_null'])}.")
             if last is not None and level(last.cosine) == "none":
-                txt += (f" One-sided is not a cone: the last layer's mean cosine is only {last.cosine:.2f}.")
+                txt += (f" One-sided is not a cone: the last layer's mean cosine is only {_dec2(last.cosine)}.")
             notes.append(txt)
         else:
             notes.append(f"The last layer's hull misses the origin, but a symmetric cloud of only {n:,} points in "
@@ -240,7 +246,7 @@ def headline(spaces, hull: dict | None = None, reference: tuple[str, list] | Non
         if len(ref) != len(layers):
             raise ValueError(f"the reference curve has {len(ref)} values for {len(layers)} layers")
         above = [s for s, r in zip(layers, ref) if s.cosine > r]
-        pub = f"Ethayarajh's (2019) {name} ({min(ref):.2f}–{max(ref):.2f})"
+        pub = f"Ethayarajh's (2019) {name} ({_dec2(min(ref))}–{_dec2(max(ref))})"
         if not above:
             notes.append(f"Every layer is less anisotropic than {pub} at the same relative depth.")
         elif len(above) == len(layers):
@@ -311,7 +317,7 @@ METRICS = {
         "the mean vector; which directions are used", "09"),
     "top_dim_share": (
         "largest single coordinate's share of the variance (a rogue dimension)", "1/d: none stands out",
-        "rotations: a dominant direction that is not a coordinate axis is invisible", "07"),
+        "rotations: a dominant direction that is not a coordinate axis is invisible", "06"),
 }
 #: Short column names of the same metrics (tables with one column per metric).
 SHORT = {"random_pair_cosine": "cosine, random types", "random_pair_cosine_weighted": "cosine, running text",
@@ -465,8 +471,9 @@ def _collect(bar, model, *, n_sentences, max_queries, counts, seed, abtt_d, reme
 
     step("per-layer anisotropy")
     res["anisotropy"] = geometry.layer_anisotropy(H, n_pairs=100_000, seed=seed)
-    res["anisotropy_centred"] = geometry.layer_anisotropy(H - H.mean(axis=1, keepdims=True, dtype=np.float64),
-                                                          n_pairs=100_000, seed=seed)
+    # the same pairs as layer_anisotropy's, after subtracting each layer's mean state (one layer at a time)
+    res["anisotropy_centred"] = np.array([geometry.random_pair_cosine(remedies.center(H[layer]), n_pairs=100_000, seed=seed)
+                                          for layer in range(H.shape[0])])
     done("per-layer anisotropy")
 
     step("hull of the last layer")

@@ -254,12 +254,12 @@ def test_headline_not_anisotropic():
 
 
 def test_headline_mild_with_centring_fix():
-    h = report.headline([_sp("input embeddings", 0.02, 0.0)] + _layers((0.05, 0.0), (0.13, 0.01), (0.24, 0.02), (0.02, 0.0)))
+    h = report.headline([_sp("input embeddings", 0.02, 0.0)] + _layers((0.05, 0.0), (0.13, 0.01), (0.24, -0.001), (0.02, 0.0)))
     assert h["verdict"] == "mildly anisotropic"
     assert h["answer"] == ("Mildly: random pairs have a mean cosine between 0.10 and 0.40 in layers 1–2 (peak 0.24, "
                            "layer 2); no space is a narrow cone (>= 0.40).")
     assert h["where"] == "layer 1: 0.13; layer 2: 0.24"
-    assert h["fix"] == ("Subtracting the mean vector (centring) removes it in layers 1–2 (layer 2: 0.24 → 0.02): "
+    assert h["fix"] == ("Subtracting the mean vector (centring) removes it in layers 1–2 (layer 2: 0.24 → 0.00): "
                         "there it is one common direction shared by all vectors.")
 
 
