@@ -335,3 +335,30 @@ def test_headline_on_the_tiny_bert_is_derived_from_its_numbers(bert_res):
     assert spaces[0].cosine == bert_res["zoo"]["random_pair_cosine"]
     assert bert_res["headline"] == report.headline(spaces, report._hull_input(bert_res["hull"]), report._reference(bert_res))
     assert report._reference(bert_res)[0] == "bert-base-cased"
+
+
+def test_headline_centring_not_enough_alone():
+    h = report.headline([_sp("input embeddings", 0.45, 0.30)] + _layers((0.05, 0.0)))
+    assert h["fix"] == ("Centring is not enough in input embeddings (input embeddings: 0.45 → 0.30 after centring): the "
+                        "directions themselves are concentrated, and whitening (PCA or Zipfian) is needed to spread them.")
+
+
+@pytest.mark.parametrize("err, hint", [
+    (models._unavailable("org/m", "it is not in the local cache and the model hub cannot be reached", "unreachable"),
+     "; check the network connection, or give a local directory saved with save_pretrained; without a model name"),
+    (models._unavailable("x", "the hub has no such model or refused it (OSError)", "not_on_hub"),
+     "; give a hub id (e.g. bert-base-uncased) or a directory saved with save_pretrained; without a model name"),
+    (models.ModelUnavailableError("something else"), "cannot load model 'm': something else; without a model name"),
+    (models.UnsupportedModelError("cannot use model 'm': unsupported model family 't5'"),
+     "cannot use model 'm': unsupported model family 't5' (without a model name"),
+])
+def test_cli_error_hints_are_command_line_words(err, hint):
+    msg = report._cli_error(err, "m")
+    assert hint in msg and "MODEL = None" not in msg and "\n" not in msg
+
+
+def test_hull_text_without_evidence_and_build_report_arity(tmp_path):
+    h = {"contains": False, "log10_null": math.log10(0.5), "margin": 0.1, "n": 40, "d": 20, "mean_norm": 1.0}
+    assert "the verdict says little; use more sentences" in report._hull_text(h)
+    with pytest.raises(ValueError, match="one model, or two"):
+        report.build_report(["a", "b", "c"], tmp_path / "x.html")
