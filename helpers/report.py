@@ -90,7 +90,8 @@ MILD = 0.10
 #: gpt2's every layer (>= 0.57), the course's tiny BERT after 200 steps (0.78, notebook 05).
 CONE = 0.40
 #: One dimension carrying at least this share of a space's expected cosine is "rogue" (Timkey &
-#: van Schijndel 2021 report single dimensions carrying most of it in GPT-2 and others).
+#: van Schijndel 2021 find one or a few dimensions carrying most of it in several Transformers);
+#: only judged where the cosine is at least MILD (a share of a mean near 0 is unstable).
 ROGUE = 0.50
 #: A hull "miss" counts as evidence of one-sidedness only when Wendel's null probability of a miss
 #: by a symmetric cloud of the same n and d is below this.
@@ -381,6 +382,15 @@ def _token_names(tok, ids) -> list[str]:
     return [n if isinstance(n, str) else f"id {i}" for i, n in zip(ids, names)]
 
 
+def _centred_cosine(X) -> float:
+    """Exact mean cosine over all pairs of rows of ``X`` after subtracting its mean row (rows that become 0 left out)."""
+    C = remedies.center(X)
+    C = C[np.any(C != 0, axis=1)]
+    if C.shape[0] < 2:
+        raise ValueError("every vector is the same: after centring nothing is left to measure")
+    return geometry.random_pair_cosine(C, n_pairs=None)
+
+
 def _top_rogue(X) -> tuple[int, float]:
     r = geometry.rogue_dimensions(X, top=1)
     return int(r["dim"].iloc[0]), float(r["share"].iloc[0])
@@ -447,7 +457,7 @@ def _collect(bar, model, *, n_sentences, max_queries, counts, seed, abtt_d, reme
     res["zoo_top"] = top
     w = freq if (freq > 0).sum() >= 2 else None
     res["zoo"] = _zoo(E, weights=w, top=top if w is not None else None, seed=seed)
-    res["centred_cosine"] = geometry.random_pair_cosine(remedies.center(E), seed=seed)
+    res["centred_cosine"] = _centred_cosine(E)
     done("input-embedding metric zoo")
 
     step("Table 1 (frequency buckets)")
@@ -471,9 +481,8 @@ def _collect(bar, model, *, n_sentences, max_queries, counts, seed, abtt_d, reme
 
     step("per-layer anisotropy")
     res["anisotropy"] = geometry.layer_anisotropy(H, n_pairs=100_000, seed=seed)
-    # the same pairs as layer_anisotropy's, after subtracting each layer's mean state (one layer at a time)
-    res["anisotropy_centred"] = np.array([geometry.random_pair_cosine(remedies.center(H[layer]), n_pairs=100_000, seed=seed)
-                                          for layer in range(H.shape[0])])
+    # after subtracting each layer's mean state: the exact mean over all pairs (one pass, no sampling)
+    res["anisotropy_centred"] = np.array([_centred_cosine(H[layer]) for layer in range(H.shape[0])])
     done("per-layer anisotropy")
 
     step("hull of the last layer")
@@ -810,7 +819,7 @@ def _sections(res: dict, base, h: str = "h2", prefix: str = "") -> list[str]:
         f"<p>Mean cosine of 100,000 random pairs of tokens of the same layer, {res['n_tokens']:,} tokens from "
         f"{res['n_sentences']} Wikipedia sentences (special tokens dropped"
         + (f"; {zs:,} all-zero token states left out" if zs else "") + "), and the same after subtracting the layer's "
-        f"mean state ('centred'). Explained in {_nb_link('07', base)}. Published curves: "
+        f"mean state ('centred'; the exact mean over all pairs). Explained in {_nb_link('07', base)}. Published curves: "
         f"{html.escape(ETHAYARAJH_SOURCE)}; interpolated to this model's relative depth. Blind to: how the variance "
         "spreads once the mean is removed.</p>",
         _anisotropy_table(res), _img(res["figures"]["anisotropy"], "anisotropy per layer"),

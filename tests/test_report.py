@@ -362,3 +362,13 @@ def test_hull_text_without_evidence_and_build_report_arity(tmp_path):
     assert "the verdict says little; use more sentences" in report._hull_text(h)
     with pytest.raises(ValueError, match="one model, or two"):
         report.build_report(["a", "b", "c"], tmp_path / "x.html")
+
+
+def test_centred_cosine_is_exact_and_refuses_identical_vectors():
+    X = np.random.default_rng(0).standard_normal((50, 4)) + 3.0
+    C = X - X.mean(axis=0)
+    U = C / np.linalg.norm(C, axis=1, keepdims=True)
+    G = U @ U.T
+    assert report._centred_cosine(X) == pytest.approx((G.sum() - 50) / (50 * 49), abs=1e-9)
+    with pytest.raises(ValueError, match="every vector is the same"):
+        report._centred_cosine(np.ones((5, 3)))
