@@ -262,7 +262,8 @@ def hidden_states(
     Returns a float32 array of shape (L + 1, N, d): layer 0 is the embedding layer's output,
     layers 1..L the Transformer blocks; N counts every non-padding token of every sentence
     (``[CLS]``/``[SEP]``, RoBERTa's ``<s>``/``</s>``, included unless ``special_tokens=False``;
-    GPT-2 adds none). Padding is found from the attention mask, so GPT-2's pad = end-of-text
+    GPT-2 adds none). Sentences are truncated to ``max_length`` tokens, or to the model's number of
+    positions if that is smaller. Padding is found from the attention mask, so GPT-2's pad = end-of-text
     never leaks in. (For GPT-2, transformers applies the final ``ln_f`` to the last layer only.) With ``return_tokens=True`` it
     returns ``(states, token_ids, sentence_index)``, the last two of shape (N,).
     """
@@ -277,8 +278,13 @@ def hidden_states(
         raise ValueError("every sentence must be a non-empty string")
     if batch_size < 1:
         raise ValueError("batch_size must be >= 1")
-    family(model)
+    fam = family(model)
     _ensure_pad(tokenizer)
+    # never more tokens than the model has positions (a small model would fail on a long sentence)
+    cfg = model.config
+    positions = getattr(cfg, "n_positions", None) if fam == "gpt2" else getattr(cfg, "max_position_embeddings", None)
+    if positions:
+        max_length = min(max_length, positions - 2 if fam == "roberta" else positions)  # RoBERTa's start at 2
     layers, ids_out, sent_out = None, [], []
     special = set(tokenizer.all_special_ids)
     model.eval()

@@ -41,6 +41,7 @@ import io
 import json
 import math
 import os
+import re
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -674,11 +675,13 @@ def _num(v, spec: str = ".3f") -> str:
     return out[1:] if out.startswith("-") and not out.strip("-0.") else out  # no "-0.000"
 
 
-def _html_table(header, rows, left: int = 1) -> str:
-    """A table from strings (already HTML-safe); the first ``left`` columns are left-aligned labels."""
-    th = "".join(f"<th class='l'>{h}</th>" if i < left else f"<th>{h}</th>" for i, h in enumerate(header))
-    body = "".join("<tr>" + "".join(f"<td class='l'>{c}</td>" if i < left else f"<td>{c}</td>" for i, c in enumerate(r))
-                   + "</tr>" for r in rows)
+def _html_table(header, rows, left: int = 1, text=()) -> str:
+    """A table from strings (already HTML-safe); the first ``left`` columns and those in ``text`` are left-aligned."""
+    def cell(tag, i, c):
+        return f"<{tag} class='l'>{c}</{tag}>" if i < left or i in text else f"<{tag}>{c}</{tag}>"
+
+    th = "".join(cell("th", i, h) for i, h in enumerate(header))
+    body = "".join("<tr>" + "".join(cell("td", i, c) for i, c in enumerate(r)) + "</tr>" for r in rows)
     return f"<table class='t'><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -704,7 +707,7 @@ def _zoo_table(res, base) -> str:
         spec = ".1f" if k == "effective_rank" else ".3f"
         value = _num(v, spec) + (f" of {res['shape'][1]}" if k == "effective_rank" else "")
         rows.append([html.escape(words), value, html.escape(reads), html.escape(blind), _nb_link(nb, base)])
-    return _html_table(["metric", "value", "how to read it", "blind to", "explained in"], rows)
+    return _html_table(["metric", "value", "how to read it", "blind to", "explained in"], rows, text=(2, 3, 4))
 
 
 def _bucket_table(t: pd.DataFrame) -> str:
@@ -729,8 +732,13 @@ def _remedy_table(df: pd.DataFrame) -> str:
     return _html_table(["remedy"] + [_metric_label(k) for k in df.columns], rows)
 
 
+def _esc(text: str) -> str:
+    """HTML-escaped, with the headline's '10^-618' as a power."""
+    return re.sub(r"10\^(-?\d+)", lambda m: f"10<sup>{m.group(1).replace('-', '&minus;')}</sup>", html.escape(text))
+
+
 def _headline_html(hd: dict) -> str:
-    notes = "".join(f"<li>{html.escape(n)}</li>" for n in hd["notes"])
+    notes = "".join(f"<li>{_esc(n)}</li>" for n in hd["notes"])
     return (f"<div class='headline'><p><b>Is this model's embedding space anisotropic?</b> {html.escape(hd['answer'])}</p>"
             f"<p><b>Where</b> (mean cosine of random pairs; {MILD:.2f} and above counts): {html.escape(hd['where'])}.</p>"
             f"<p><b>What would fix it:</b> {html.escape(hd['fix'])}</p>"
@@ -772,7 +780,7 @@ def _hull_text(h) -> str:
                    if not h["contains"] else "containing it is what the null predicts."))
     return (f"Last layer, {h['n']:,} token states in d = {h['d']} (Wolfe's minimum-norm point with a certificate): "
             f"the convex hull <b>{verdict}</b> the origin; its distance from the origin is {h['margin']:.3f} (a state's "
-            f"mean length is {h['mean_norm']:.2f}). {html.escape(null)}")
+            f"mean length is {h['mean_norm']:.2f}). {_esc(null)}")
 
 
 def _anisotropy_table(res) -> str:
@@ -898,7 +906,7 @@ def render_compare(a: dict, b: dict, out_dir=None) -> str:
         ["is it anisotropic?", *[html.escape(r["headline"]["answer"]) for r in both]],
         ["where", *[html.escape(r["headline"]["where"]) for r in both]],
         ["what would fix it", *[html.escape(r["headline"]["fix"]) for r in both]],
-        ["notes", *["<br>".join(html.escape(n) for n in r["headline"]["notes"]) for r in both]],
+        ["notes", *["<br>".join(_esc(n) for n in r["headline"]["notes"]) for r in both]],
     ], left=3)
     zoo_rows = [[html.escape(METRICS[k][0])] + [_num(r["zoo"].get(k), ".1f" if k == "effective_rank" else ".3f") for r in both]
                 for k in METRICS if any(k in r["zoo"] for r in both)]
@@ -914,7 +922,7 @@ def render_compare(a: dict, b: dict, out_dir=None) -> str:
         lay_rows.append(row)
     hull_rows = [["hull of the last layer"] + [("contains" if r["hull"]["contains"] else "misses") + " the origin" for r in both],
                  ["its distance from the origin / a state's mean length"] + [f"{r['hull']['margin_ratio']:.2%}" for r in both],
-                 ["Wendel's null probability of a miss"] + [html.escape(probability_text(r["hull"]["log10_null"])) for r in both]]
+                 ["Wendel's null probability of a miss"] + [_esc(probability_text(r["hull"]["log10_null"])) for r in both]]
     t1 = [[html.escape(f"{TABLE1_ROWS['norm']}, bucket {c}")] + [_num(r["table1"].loc["norm", c]) if c in r["table1"].columns else "n/a"
                                                                   for r in both] for c in a["table1"].columns]
     body = [

@@ -179,6 +179,12 @@ def test_report_bad_input_one_line_before_any_work(args, message, tmp_path, caps
     assert err.startswith(message) and err.count("\n") == 1, err
 
 
+def test_hidden_states_truncate_to_the_models_positions(tiny_bert):
+    tok, mdl = models.load(tiny_bert)  # 64 positions
+    H = models.hidden_states(mdl, tok, ["word " * 200, "a short one"])
+    assert H.shape[0] == 3 and H.shape[1] == 64 + 5  # the long sentence cut to 64 tokens, the short one whole (5)
+
+
 def test_report_bad_counts_file(tiny_bert, tmp_path):
     (tmp_path / "c.npy").write_text("not an array")
     with pytest.raises(ValueError, match="cannot read a .npy array"):
