@@ -932,6 +932,9 @@ def render_compare(a: dict, b: dict, out_dir=None) -> str:
         "<h2>Key numbers</h2><h3>Input embeddings</h3>", _html_table(["metric", "A", "B"], zoo_rows),
         "<h3>Anisotropy per layer (mean cosine of random token pairs)</h3>",
         _html_table(["layer", "A", "A, centred", "B", "B, centred"], lay_rows),
+        ("" if len(a["anisotropy"]) == len(b["anisotropy"]) else
+         f"<p class='note'>Rows are layer numbers: A has {len(a['anisotropy']) - 1} layers, B {len(b['anisotropy']) - 1}, so "
+         "equal rows are not equal relative depths (the figure plots relative depth).</p>"),
         _img(_anisotropy_figure([a, b]), "anisotropy per layer, both models"),
         "<h3>Last layer's hull</h3>", _html_table(["", "A", "B"], hull_rows),
         "<h3>Length by frequency bucket (BERT-flow Table 1)</h3>", _html_table(["", "A", "B"], t1),

@@ -140,6 +140,7 @@ def test_report_two_models_side_by_side(bert_res, tmp_path, capsys, monkeypatch)
     assert "two models side by side" in text and "checkpoint-B" in text
     assert text.index("Headline") < text.index("Key numbers") < text.index("A: ") < text.index("B: checkpoint-B in full")
     assert "A, centred" in text and "A.1. Metric zoo" in text and "B.6. What each remedy" in text
+    assert "A has 2 layers, B 1, so equal rows are not equal relative depths" in text
     doc = json.loads((tmp_path / "c.json").read_text())
     assert [m["label"] for m in doc["models"]] == [bert_res["label"], "checkpoint-B"]
     rc = report.main(["a", "b", "c", "--no-progress"])
