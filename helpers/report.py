@@ -763,8 +763,8 @@ def _zero_rows_html(res) -> str:
     return (f"<p class='warn'><b>{z['count']:,} all-zero row{'s' if z['count'] != 1 else ''}</b> in the input embeddings "
             f"({shown}): a zero vector has no direction, so its cosine with anything is undefined. "
             f"{'They are' if z['count'] != 1 else 'It is'} left out of every measurement of the input embeddings below "
-            f"({res['shape'][0] - z['count']:,} rows measured). BERT's [PAD] row is zeroed at initialisation and "
-            "kept there in training (padding_idx).</p>")
+            f"({res['shape'][0] - z['count']:,} rows measured). BERT's [PAD] row, for one, is zeroed at initialisation "
+            "and kept there in training (padding_idx).</p>")
 
 
 def _hull_text(h) -> str:
@@ -845,7 +845,7 @@ def _sections(res: dict, base, h: str = "h2", prefix: str = "") -> list[str]:
         f"{V - res['zero_rows']['count']:,} measured rows; its metrics are measured on the same "
         f"{res['remedy_rows']:,} randomly chosen rows for every remedy (so the 'raw' row differs slightly from section "
         f"{prefix}1); <i>frequent types</i> here = the most frequent half of those rows, at most 5,000. Whitening "
-        "makes any matrix isotropic by construction: a score of 1 after it says nothing about the model.</p>",
+        "makes any matrix isotropic by construction: scores near 1 after it say nothing about the model.</p>",
         _remedy_table(res["remedies"]),
     ]
 
