@@ -451,7 +451,7 @@ def _collect(bar, model, *, n_sentences, max_queries, counts, seed, abtt_d, reme
     step("input-embedding metric zoo")
     freq_all = data.token_frequencies(tok)  # wordfreq, per word of running text
     if freq_all.shape[0] != E_all.shape[0]:  # a vocabulary padded beyond the tokenizer: those rows are never text
-        freq_all = np.concatenate([freq_all, np.zeros(E_all.shape[0] - freq_all.shape[0])])[: E_all.shape[0]]
+        freq_all = np.concatenate([freq_all, np.zeros(max(0, E_all.shape[0] - freq_all.shape[0]))])[: E_all.shape[0]]
     freq = freq_all[keep]
     top = min(5000, int((freq > 0).sum()))
     top = top if top >= 2 else None
@@ -997,6 +997,8 @@ def _writable_parent(path: str, opt: str) -> None:
     parent = Path(path).expanduser().resolve().parent
     if not parent.is_dir():
         raise ValueError(f"{opt} {path}: the directory {parent} does not exist")
+    if Path(path).is_dir():
+        raise ValueError(f"{opt} {path}: is a directory; give a file name")
 
 
 def main(argv=None) -> int:
@@ -1044,6 +1046,9 @@ def main(argv=None) -> int:
         print(f"error: {_cli_error(e, getattr(e, 'model', '') or str(names))}", file=sys.stderr)
         return 2
     except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # writing the page or the JSON
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)" + (f" and {args.json}" if args.json else ""))

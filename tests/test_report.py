@@ -171,6 +171,7 @@ def test_report_bad_model_one_clear_error(bad, tmp_path, capsys, monkeypatch):
     (["--counts", "missing.npy"], "error: --counts missing.npy: no such file"),
     (["--out", "no-such-dir/r.html"], "error: --out no-such-dir/r.html: the directory"),
     (["--json", "no-such-dir/r.json"], "error: --json no-such-dir/r.json: the directory"),
+    (["--out", "."], "error: --out .: is a directory; give a file name"),
 ])
 def test_report_bad_input_one_line_before_any_work(args, message, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
