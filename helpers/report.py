@@ -248,7 +248,7 @@ def headline(spaces, hull: dict | None = None, reference: tuple[str, list] | Non
         if len(ref) != len(layers):
             raise ValueError(f"the reference curve has {len(ref)} values for {len(layers)} layers")
         above = [s for s, r in zip(layers, ref) if s.cosine > r]
-        pub = f"Ethayarajh's (2019) {name} ({_dec2(min(ref))}–{_dec2(max(ref))})"
+        pub = f"Ethayarajh's (2019) {name} ({_dec2(min(ref))}–{_dec2(max(ref))} at these depths)"
         if not above:
             notes.append(f"Every layer is less anisotropic than {pub} at the same relative depth.")
         elif len(above) == len(layers):

@@ -312,11 +312,11 @@ def test_headline_hull_notes(hull, last, note):
 
 
 @pytest.mark.parametrize("ref, note", [
-    ([0.5, 0.6, 0.7], "Every layer is less anisotropic than Ethayarajh's (2019) bert-base-cased (0.50–0.70) at the "
+    ([0.5, 0.6, 0.7], "Every layer is less anisotropic than Ethayarajh's (2019) bert-base-cased (0.50–0.70 at these depths) at the "
                       "same relative depth."),
-    ([0.0, 0.0, 0.1], "Every layer is more anisotropic than Ethayarajh's (2019) bert-base-cased (0.00–0.10) at the "
+    ([0.0, 0.0, 0.1], "Every layer is more anisotropic than Ethayarajh's (2019) bert-base-cased (0.00–0.10 at these depths) at the "
                       "same relative depth."),
-    ([0.1, 0.5, 0.1], "More anisotropic than Ethayarajh's (2019) bert-base-cased (0.10–0.50) at the same relative "
+    ([0.1, 0.5, 0.1], "More anisotropic than Ethayarajh's (2019) bert-base-cased (0.10–0.50 at these depths) at the same relative "
                       "depth in layer 0, layer 2 only; less elsewhere."),
 ])
 def test_headline_published_curve_notes(ref, note):
