@@ -75,8 +75,11 @@ portability-ci: venv
 	env $$($(PY) bench/portability.py --print-env) COURSE_CACHE_DIR=$(PORT_DIR)/cache COURSE_FIGURES_DIR=$(PORT_DIR)/figures \
 	  $(BIN)/pytest -q -p no:cacheprovider -n $(JOBS) --dist loadfile --no-loadscope-reorder $(NBVAL) $(LEDGER)
 
+# JupyterLab serves the repository root (so the notebooks' ../figures/ links resolve) and opens notebooks/;
+# as root (a container) it needs --allow-root
 lab: venv
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) --ServerApp.root_dir="$(CURDIR)" \
+	  --LabApp.default_url=/lab/tree/notebooks $(LAB_ARGS)
 
 # the book: a Sphinx site (myst-nb, sphinx-book-theme) of the stored, verified outputs; offline
 book: venv
@@ -92,11 +95,20 @@ slides: venv
 bench: venv
 	$(PY) bench/run_all.py
 
-# make report [MODEL=hub-id-or-dir] [OUT=report.html]: one self-contained HTML diagnostic page
+# make report [MODEL=hub-id-or-dir] [OUT=report.html] [JSON=numbers.json]: one self-contained HTML
+# diagnostic page (MODEL="A B": two models side by side). Offline stays the default: only when MODEL names
+# a hub id (not an existing local path, nor one spelled like a path: /x, ./x, ../x, ~/x, x/) may this one
+# command reach the hub.
 MODEL ?=
 OUT   ?= report.html
+JSON  ?=
 report: venv
-	$(PY) -m helpers.report $(MODEL) --out $(OUT)
+	@hub=; for m in $(MODEL); do case "$$m" in embedded|/*|./*|../*|~*|*/) ;; *) [ -e "$$m" ] || hub=1;; esac; done; \
+	if [ -n "$$hub" ]; then \
+	  echo "MODEL names a hub id: the hub may be reached for this command (HF_HUB_OFFLINE, TRANSFORMERS_OFFLINE unset)"; \
+	  unset HF_HUB_OFFLINE TRANSFORMERS_OFFLINE; \
+	fi; \
+	$(PY) -m helpers.report $(MODEL) --out "$(OUT)" $(if $(JSON),--json "$(JSON)")
 
 # bert-base- and gpt2-shaped random models: notebooks 03/06/07 and the report, timed (README)
 check-scale: venv

@@ -47,7 +47,16 @@ FAMILIES = {"bert": "BERT (incl. MiniLM)", "roberta": "RoBERTa", "gpt2": "GPT-2"
 
 
 class ModelUnavailableError(OSError):
-    """A model could not be loaded (unknown id, hub unreachable, or offline mode)."""
+    """A model could not be loaded (unknown id, hub unreachable, or offline mode).
+
+    ``model`` is the name asked for, ``reason`` the why in words, ``kind`` a short code for it
+    (``"offline"``, ``"unreachable"``, ``"not_on_hub"``, ``"not_a_model"``, ``"file"``, ``"empty"``,
+    ``"no_head"``, or ``""``), so that a command line can give its own hint (``helpers.report``).
+    """
+
+    model: str = ""
+    reason: str = ""
+    kind: str = ""
 
 
 class UnsupportedModelError(ModelUnavailableError, ValueError):
@@ -116,12 +125,14 @@ def _hub_reachable(timeout: float = 1.5) -> bool:
     return bool(ok)
 
 
-def _unavailable(name: str, why: str) -> ModelUnavailableError:
-    return ModelUnavailableError(
+def _unavailable(name: str, why: str, kind: str = "") -> ModelUnavailableError:
+    err = ModelUnavailableError(
         f"cannot load model {name!r}: {why}. "
         f"Use the embedded default instead (helpers.models.load() or MODEL = None), "
         f"which is {EMBEDDED_MODEL} and needs no network."
     )
+    err.model, err.reason, err.kind = name, why, kind
+    return err
 
 
 def load(name: str | os.PathLike | None = None, *, masked_lm: bool = False):
@@ -145,12 +156,12 @@ def load(name: str | os.PathLike | None = None, *, masked_lm: bool = False):
         path: str | Path = embedded_model_path()
         label = EMBEDDED_MODEL
         if masked_lm:
-            raise _unavailable(label, "the embedded model has no masked-LM head")
+            raise _unavailable(label, "the embedded model has no masked-LM head", "no_head")
     else:
         path = os.fspath(name)
         label = path
         if not str(path).strip():
-            raise _unavailable(label, "the name is empty")
+            raise _unavailable(label, "the name is empty", "empty")
 
     def _from(p, **kw):
         cfg = AutoConfig.from_pretrained(p, **kw)
@@ -169,9 +180,9 @@ def load(name: str | os.PathLike | None = None, *, masked_lm: bool = False):
             except UnsupportedModelError as e:
                 raise UnsupportedModelError(f"cannot use model {label!r}: {e}") from None
             except (OSError, ValueError) as e:
-                raise _unavailable(label, f"the directory does not hold a loadable model ({e.__class__.__name__})") from None
+                raise _unavailable(label, f"the directory does not hold a loadable model ({e.__class__.__name__})", "not_a_model") from None
         elif Path(path).exists():
-            raise _unavailable(label, "it is a file, not a model directory")
+            raise _unavailable(label, "it is a file, not a model directory", "file")
         else:
             try:  # already in the local hub cache?
                 tok, mdl = _from(path, local_files_only=True)
@@ -179,15 +190,15 @@ def load(name: str | os.PathLike | None = None, *, masked_lm: bool = False):
                 raise UnsupportedModelError(f"cannot use model {label!r}: {e}") from None
             except (OSError, ValueError):
                 if _hub_offline():
-                    raise _unavailable(label, "it is not in the local cache and offline mode is on (HF_HUB_OFFLINE)") from None
+                    raise _unavailable(label, "it is not in the local cache and offline mode is on (HF_HUB_OFFLINE)", "offline") from None
                 if not _hub_reachable():
-                    raise _unavailable(label, "it is not in the local cache and the model hub cannot be reached") from None
+                    raise _unavailable(label, "it is not in the local cache and the model hub cannot be reached", "unreachable") from None
                 try:
                     tok, mdl = _from(path)
                 except UnsupportedModelError as e:
                     raise UnsupportedModelError(f"cannot use model {label!r}: {e}") from None
                 except (OSError, ValueError) as e:
-                    raise _unavailable(label, f"the hub has no such model or refused it ({e.__class__.__name__})") from None
+                    raise _unavailable(label, f"the hub has no such model or refused it ({e.__class__.__name__})", "not_on_hub") from None
     finally:
         transformers.logging.set_verbosity(prev)
     _ensure_pad(tok)
@@ -251,7 +262,8 @@ def hidden_states(
     Returns a float32 array of shape (L + 1, N, d): layer 0 is the embedding layer's output,
     layers 1..L the Transformer blocks; N counts every non-padding token of every sentence
     (``[CLS]``/``[SEP]``, RoBERTa's ``<s>``/``</s>``, included unless ``special_tokens=False``;
-    GPT-2 adds none). Padding is found from the attention mask, so GPT-2's pad = end-of-text
+    GPT-2 adds none). Sentences are truncated to ``max_length`` tokens, or to the model's number of
+    positions if that is smaller. Padding is found from the attention mask, so GPT-2's pad = end-of-text
     never leaks in. (For GPT-2, transformers applies the final ``ln_f`` to the last layer only.) With ``return_tokens=True`` it
     returns ``(states, token_ids, sentence_index)``, the last two of shape (N,).
     """
@@ -266,8 +278,13 @@ def hidden_states(
         raise ValueError("every sentence must be a non-empty string")
     if batch_size < 1:
         raise ValueError("batch_size must be >= 1")
-    family(model)
+    fam = family(model)
     _ensure_pad(tokenizer)
+    # never more tokens than the model has positions (a small model would fail on a long sentence)
+    cfg = model.config
+    positions = getattr(cfg, "n_positions", None) if fam == "gpt2" else getattr(cfg, "max_position_embeddings", None)
+    if positions:
+        max_length = min(max_length, positions - 2 if fam == "roberta" else positions)  # RoBERTa's start at 2
     layers, ids_out, sent_out = None, [], []
     special = set(tokenizer.all_special_ids)
     model.eval()
