@@ -122,6 +122,7 @@ NB08_COSREG_COS = "cosreg.random_pair_cosine"
 NB08_COSREG_LOSS_CHANGE = "cosreg.heldout_loss_change"
 NB08_COSREG_SEEDS = "cosreg.n_seeds"
 NB08_COSREG_STEPS = "cosreg.steps"
+NB08_COSREG_OBJECTIVE = "cosreg.objective"
 NB08_COSREG_COS_CHANGE = "cosreg.random_pair_cosine_change"
 NB08_MLE_UNIGRAM_GAP = "mle.unigram_gap"
 NB08_MLE_IW = "mle.isotropy_partition"
@@ -643,9 +644,10 @@ def cosine_regularisation(r: _Recorded):
     fall_sd = r.get("08", NB08_COSREG_COS_CHANGE + SD, 0.0)
     measured = (f"random-pair cosine {r.pm('08', NB08_MLE_COS)} -> {r.pm('08', NB08_COSREG_COS)}, I(W) "
                 f"{r.get('08', NB08_MLE_IW, NAN):.2f} -> {r.get('08', NB08_COSREG_IW, NAN):.2f}, "
-                f"held-out MLM loss change {dl:+.3f} ± {dl_sd:.3f}")
-    return (f"tiny BERT, {r.get('08', NB08_COSREG_STEPS, '?')} steps, {r.get('08', NB08_COSREG_SEEDS, 1)} seeds, "
-            "paired (same seed and steps)", measured, cosreg_verdict(c_c, c_sd, fall, fall_sd, dl, dl_sd, gap))
+                f"held-out loss change {dl:+.3f} ± {dl_sd:.3f}")
+    return (f"tiny BERT ({r.get('08', NB08_COSREG_OBJECTIVE, 'masked LM')}), {r.get('08', NB08_COSREG_STEPS, '?')} steps, "
+            f"{r.get('08', NB08_COSREG_SEEDS, 1)} seeds, paired (same seed and steps)", measured,
+            cosreg_verdict(c_c, c_sd, fall, fall_sd, dl, dl_sd, gap))
 
 
 # ---------------------------------------------------------------------------------------------------
