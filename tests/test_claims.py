@@ -65,7 +65,7 @@ def base() -> dict:
                "cosreg.random_pair_cosine": 0.535, "cosreg.random_pair_cosine.sd": 0.004, "cosreg.heldout_loss_change": -0.018,
                "cosreg.heldout_loss_change.sd": 0.009, "cosreg.random_pair_cosine_change": -0.177,
                "cosreg.random_pair_cosine_change.sd": 0.0, "cosreg.steps": 50, "mle.unigram_gap": -0.41,
-               "cosreg.n_seeds": 2, "mle.isotropy_partition": 0.447,
+               "cosreg.n_seeds": 2, "cosreg.objective": "causal LM", "mle.isotropy_partition": 0.447,
                "cosreg.isotropy_partition": 0.494, "sets": list(SETS),
                "closing_table": {f"{s} | {m}": {"isoscore": v} for s in SETS for m, v in zip(("none", "whiten", "flow"), ISOSCORE[s])},
                "wordsim.gains": gains, "wordsim.verdicts": verdicts, "wordsim.n_boot": 1000,
