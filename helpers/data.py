@@ -71,7 +71,12 @@ def _clean(text: str) -> str:
 @functools.lru_cache(maxsize=1)
 def _wiki_articles() -> tuple[tuple[str, str], ...]:
     # the cache file is named by the code that extracts the text (a change to it makes a new file)
-    cache = cache_dir() / f"wiki_sample_{source_hash(_wiki_articles, _clean)}.json"
+    cache = cache_dir() / f"wiki_sample_{source_hash(_wiki_articles, _extract_wiki, _clean)}.json"
+    with _cache_lock(cache):  # processes running side by side extract it once
+        return _extract_wiki(cache)
+
+
+def _extract_wiki(cache) -> tuple:
     if cache.exists():
         return tuple(tuple(a) for a in json.loads(cache.read_text()))
     from gensim.corpora.wikicorpus import extract_pages, filter_wiki
@@ -259,16 +264,17 @@ def wordfreq_table(n_words: int = 200_000) -> tuple:
     if not isinstance(n_words, (int, np.integer)) or isinstance(n_words, bool) or n_words < 1:
         raise ValueError(f"n_words must be a positive integer, got {n_words!r}")
     path = cache_dir() / f"wordfreq_en_{int(n_words)}_{version('wordfreq')}.json"
-    table = None
-    if path.exists():
-        try:
-            table = json.loads(path.read_text())
-        except ValueError:  # a torn or corrupt file: rebuilt below
-            table = None
-    if not (isinstance(table, dict) and len(table.get("words", ())) == len(table.get("freqs", ())) > 0):
-        words = wordfreq.top_n_list("en", int(n_words))
-        table = {"words": words, "freqs": [wordfreq.word_frequency(w, "en") for w in words]}
-        write_atomic(path, json.dumps(table))
+    with _cache_lock(path):  # notebooks run side by side (make test): one of them computes it, the others wait
+        table = None
+        if path.exists():
+            try:
+                table = json.loads(path.read_text())
+            except ValueError:  # a torn or corrupt file: rebuilt below
+                table = None
+        if not (isinstance(table, dict) and len(table.get("words", ())) == len(table.get("freqs", ())) > 0):
+            words = wordfreq.top_n_list("en", int(n_words))
+            table = {"words": words, "freqs": [wordfreq.word_frequency(w, "en") for w in words]}
+            write_atomic(path, json.dumps(table))
     freqs = np.asarray(table["freqs"], dtype=np.float64)
     freqs.setflags(write=False)
     return tuple(table["words"]), freqs
@@ -301,9 +307,22 @@ def token_frequencies(tokenizer, source: str = "wordfreq", n_words: int = 200_00
         raise ValueError("n_words must be positive")
     V = _vocab_size(tokenizer)
     lead = _space_marks_words(tokenizer) if source == "wordfreq" else False
-    code = source_hash(token_frequencies, wordfreq_table, _encode, token_counts)
+    code = source_hash(token_frequencies, _token_frequencies, wordfreq_table, _encode, token_counts)
     key = f"freq_{source}_{n_words if source == 'wordfreq' else 'all'}{'_sp' if lead else ''}_{tokenizer_key(tokenizer)}_{code}.npy"
     path = cache_dir() / key
+    with _cache_lock(path):
+        return _token_frequencies(tokenizer, source, n_words, V, lead, path)
+
+
+def _cache_lock(path):
+    """A file lock next to a cache file, so that processes running side by side compute it once."""
+    from filelock import FileLock
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(path.parent / f".{path.name}.lock"))
+
+
+def _token_frequencies(tokenizer, source, n_words, V, lead, path) -> np.ndarray:
     if path.exists():
         freq = np.load(path)
         if freq.shape == (V,):
