@@ -284,15 +284,24 @@ def _claim(text: str, source: str, rule: str, tested_on_missing: str):
 # ---------------------------------------------------------------------------------------------------
 # 1. the cone
 # ---------------------------------------------------------------------------------------------------
-def cone_verdict(softmax_matrices: Mapping[str, float], pretrained: float, pre: str) -> str:
-    """Rule 1 on the random-pair cosines of the softmax-trained matrices ({name: cosine}) and of the
-    pretrained model's input embeddings (named ``pre``)."""
+def cone_verdict(softmax_matrices: Mapping[str, float], pretrained: float, pre: str,
+                 optimizers: Mapping[str, float] | None = None) -> str:
+    """Rule 1 on the random-pair cosines of the softmax-trained matrices of notebook 05 ({name: cosine}), of the
+    pretrained model's input embeddings (named ``pre``) and, when recorded, of the same tied softmax trained with
+    other optimisers (notebook 09's probes, {optimiser: cosine})."""
     cone = {k: x > 0.3 for k, x in softmax_matrices.items()}
-    if all(cone.values()) and pretrained < 0.1:
-        return (f"holds only for matrices trained through a softmax-like objective (tied input, untied output, word2vec); "
-                f"{pre}'s input embeddings have none — a confounded control (distillation, contrastive fine-tuning)")
+    without = [k for k, x in (optimizers or {}).items() if x < 0.1]
+    pre_txt = (f"{pre}'s input embeddings have one too" if pretrained > 0.3 else
+               f"{pre}'s input embeddings have none" if pretrained < 0.1 else f"{pre}'s input embeddings are in between")
+    if all(cone.values()) and without:
+        return (f"holds only for some optimisers: every softmax-trained matrix of notebook 05 has a cone ({', '.join(cone)}; "
+                f"word2vec's SGNS is trained by SGD), but the same tied softmax trained with {' or '.join(without)} has none "
+                f"(notebook 09); {pre_txt} (distilled, then contrastively fine-tuned: not a control)")
     if all(cone.values()) and pretrained > 0.3:
         return f"holds (also in {pre})"
+    if all(cone.values()) and pretrained < 0.1:
+        return (f"holds only for matrices trained through a softmax-like objective ({', '.join(cone)}); {pre_txt} "
+                "(distilled, then contrastively fine-tuned: not a control)")
     if any(cone.values()):
         return "holds only for " + ", ".join(k for k, c in cone.items() if c)
     return "does not hold"
@@ -300,8 +309,9 @@ def cone_verdict(softmax_matrices: Mapping[str, float], pretrained: float, pre: 
 
 @_claim("Word embeddings of a Transformer LM occupy a narrow cone (random word pairs have cosine >> 0)",
         "Gao et al. 2019; Liang et al. 2021",
-        "cone if random-pair cosine > 0.3, none if < 0.1; a cone in every softmax-trained matrix and none elsewhere "
-        "-> 'holds only'",
+        "cone if random-pair cosine > 0.3, none if < 0.1; a cone in every softmax-trained matrix of notebook 05 but none "
+        "in the same tied softmax trained with another optimiser (notebook 09) -> 'holds only for some optimisers'; "
+        "a cone in every softmax-trained matrix and none in the pretrained model -> 'holds only'",
         "tiny BERT; word2vec; pretrained model")
 def cone(r: _Recorded):
     tied_c, un_out, un_in, fig1 = r.need("05", NB05_TIED_COS, NB05_UNTIED_COS_OUTPUT, NB05_UNTIED_COS_INPUT, NB05_FIG1_COS)
@@ -313,14 +323,22 @@ def cone(r: _Recorded):
     if all(k in full for k in (NB05_FULL_COS, NB05_FULL_STEPS, NB05_FULL_GAP)):
         full_txt = (f"; FULL run, {full[NB05_FULL_STEPS]} steps and {full[NB05_FULL_GAP][0]:.2f} nats below the unigram "
                     f"baseline: {full[NB05_FULL_COS][0]:.2f}")
+    nb09 = r.of("09")
+    optimizers = {name: nb09[key][0] for name, key in (("SGD", NB09_SGD_COS), ("Coupled Adam", NB09_COUPLED_ADAM_COS))
+                  if key in nb09}
+    opt_txt = ""
+    if optimizers:
+        opt_txt = ("; tied softmax, notebook 09's probes: Adam " + (f"{nb09[NB09_BASELINE_COS][0]:.2f}, " if NB09_BASELINE_COS in nb09 else "")
+                   + ", ".join(f"{k} {v:.2f}" for k, v in optimizers.items()))
     measured = (f"random-pair cosine: tiny BERT tied {r.pm('05', NB05_TIED_COS)} ({r.get('05', NB05_N_SEEDS, 1)} seeds; "
                 f"step 0 {r.get('05', NB05_TIED_COS_INIT, NAN):.2f}" + full_txt
                 + f"); untied output {un_out:.2f}, untied input {un_in:.2f} "
                 f"(barely trained: displacement {r.get('05', NB05_UNTIED_DISPLACEMENT, NAN):.3f} vs norm "
-                f"{r.get('05', NB05_UNTIED_INIT_NORM, NAN):.3f}); word2vec (SGNS) input {w2v_in:.2f}, output {w2v_out:.2f}; "
-                f"{pre} input {pre_c:.3f}")
-    verdict = cone_verdict({"tied input": tied_c, "untied output": un_out, "word2vec input": w2v_in}, pre_c, pre)
-    return f"tiny BERT (tied, untied); word2vec SGNS; {pre}; GloVe", measured, verdict
+                f"{r.get('05', NB05_UNTIED_INIT_NORM, NAN):.3f}); word2vec (SGNS, trained by SGD) input {w2v_in:.2f}, output "
+                f"{w2v_out:.2f}" + opt_txt + f"; {pre} input {pre_c:.3f}")
+    verdict = cone_verdict({"tied input": tied_c, "untied output": un_out, "word2vec input": w2v_in}, pre_c, pre, optimizers)
+    tested = f"tiny BERT (tied, untied; Adam, and SGD / Coupled Adam in notebook 09); word2vec SGNS; {pre}; GloVe"
+    return (tested if optimizers else f"tiny BERT (tied, untied); word2vec SGNS; {pre}; GloVe"), measured, verdict
 
 
 # ---------------------------------------------------------------------------------------------------
