@@ -503,7 +503,8 @@ def layer_norm_hull_verdict(final_contains: bool, tiny_bert_contains: bool, laye
         return "does not hold"
     if heldout_wrong > 0.01:
         return (f"holds only for the sampled tokens: u* fitted on them puts {heldout_wrong:.0%} of held-out final-layer "
-                "tokens on the wrong side, and a Gaussian with the states' mean and covariance misses the origin too")
+                "tokens on the wrong side, and at that sample size a Gaussian with the states' mean and covariance misses the "
+                "origin too")
     return "holds"
 
 

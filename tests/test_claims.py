@@ -97,7 +97,7 @@ TODAY = [
     "holds",
     "holds",
     "holds only for the sampled tokens: u* fitted on them puts 10% of held-out final-layer tokens on the wrong side, "
-    "and a Gaussian with the states' mean and covariance misses the origin too",
+    "and at that sample size a Gaussian with the states' mean and covariance misses the origin too",
     "holds only partly: the never-seen / never-a-target rows are the most aligned, but the trend breaks at 100-999 -> 1k+",
     "holds only for GloVe's most frequent words (top 30k 0.067; all 400,000 words 0.113: the verdict depends on N); "
     "not for word2vec SGNS trained here",
