@@ -61,9 +61,11 @@ class HullState:
     directions (``lo < hi``, ``hi - lo < pi``), or None when there is none;
     line: (point, normal) of the separating line ``<x, p*> = ||p*||^2 / 2`` or None;
     path: (steps + 1, 2) gradient-descent iterates from ``w = 0``; grad_norm: ``||grad L||`` at the
-    end; norm_growth: ``||w_T|| - ||w_{T/10}||``; verdict: "converged" (``||grad L|| < 1e-6`` at
-    the end) or "still moving" (what GD does forever when the origin is outside or on the boundary,
-    and for a while when it is inside but near the boundary, where the minimiser is far out).
+    end; norm_growth: ``||w_T|| - ||w_{T/10}||``; log_slope: the least-squares slope of ``||w_t||``
+    against ``log t`` over the last decade of steps (Soudry et al.: it tends to ``1 / margin`` when the
+    origin is outside, to 0 when GD converges); verdict: "converged" (``||grad L|| < 1e-6`` at the end)
+    or "still moving" (what GD does forever when the origin is outside or on the boundary, and for a
+    while when it is inside but near the boundary, where the minimiser is far out).
     """
 
     H: np.ndarray
@@ -78,6 +80,7 @@ class HullState:
     path: np.ndarray
     grad_norm: float
     norm_growth: float
+    log_slope: float
     verdict: str
 
 
@@ -106,14 +109,17 @@ def _hull_vertices(H: np.ndarray) -> np.ndarray:
 
 
 def hull_explorable(shift: float = 1.5, spread: float = 0.6, *, n: int = 30, seed: int = 0,
-                    steps: int = 3000, lr: float = 1.0) -> HullState:
+                    steps: int = 3000, lr: float = 1.0, boundary: bool = False) -> HullState:
     """Compute one state of notebook 02's explorable.
 
     The cloud is ``spread * z_i + shift * (2, 1)/sqrt(5)`` with ``z_i`` standard normal in 2-D
     (``n`` points, ``seed``), and ``log C_i ~ N(1, 0.5^2)``. ``shift`` moves the cloud away from the
-    origin, ``spread`` widens it. Gradient descent (``steps`` steps of size ``lr`` from ``w = 0``)
-    runs on the unseen-word loss; the verdict is "converged" when the final gradient norm is below
-    ``1e-6``, else "still moving".
+    origin, ``spread`` widens it. ``boundary=True`` is the preset that puts the origin on the hull's
+    boundary, which no slider position reaches: the first two points become ``+-spread * t`` (``t`` a
+    unit vector orthogonal to ``(2, 1)``) and the others are reflected to the side ``<x, (2, 1)> > 0``
+    (then moved out by ``shift``), so the origin is the midpoint of an edge. Gradient descent
+    (``steps`` steps of size ``lr`` from ``w = 0``) runs on the unseen-word loss; the verdict is
+    "converged" when the final gradient norm is below ``1e-6``, else "still moving".
     """
     shift = _finite(shift, "shift")
     spread = _finite(spread, "spread", lo=0.0, strict_lo=True)
@@ -121,9 +127,17 @@ def hull_explorable(shift: float = 1.5, spread: float = 0.6, *, n: int = 30, see
     steps = _int(steps, "steps", 10)
     lr = _finite(lr, "lr", lo=0.0, strict_lo=True)
     seed = _int(seed, "seed", 0)
+    if not isinstance(boundary, (bool, np.bool_)):
+        raise ValueError(f"boundary must be True or False, got {boundary!r}")
     rng = np.random.default_rng(seed)
-    H = spread * rng.standard_normal((n, 2)) + shift * np.array([2.0, 1.0]) / np.sqrt(5.0)
+    normal = np.array([2.0, 1.0]) / np.sqrt(5.0)
+    H = spread * rng.standard_normal((n, 2)) + shift * normal
     log_C = rng.normal(1.0, 0.5, n)
+    if boundary:
+        tang = np.array([-normal[1], normal[0]])
+        a = H[2:] @ normal
+        H[2:] += np.outer(np.abs(a) - a + np.maximum(shift, 0.1 * spread), normal)   # all on the side <x, n> > 0
+        H[0], H[1] = spread * tang, -spread * tang                                   # the origin: an edge's midpoint
     pos, oc = theory.origin_position(H, return_certificate=True)
     cert = theory.hull_certificate(H)
     u = cert.direction
@@ -141,10 +155,13 @@ def hull_explorable(shift: float = 1.5, spread: float = 0.6, *, n: int = 30, see
         w = w - lr * _unseen_grad(w, H, log_C)
         path[t] = w
     g = float(np.linalg.norm(_unseen_grad(w, H, log_C)))
-    growth = float(np.linalg.norm(path[-1]) - np.linalg.norm(path[steps // 10]))
+    norms = np.linalg.norm(path, axis=1)
+    growth = float(norms[-1] - norms[steps // 10])
+    t = np.arange(max(steps // 10, 1), steps + 1)
+    slope = float(np.polyfit(np.log(t), norms[t], 1)[0])
     verdict = "converged" if g < 1e-6 else "still moving"
     return HullState(H, log_C, _hull_vertices(H), pos, cert.point, u, float(cert.margin), cone, line, path,
-                     g, growth, verdict)
+                     g, growth, slope, verdict)
 
 
 # ------------------------------------------------------------------------------ notebook 04

@@ -151,7 +151,7 @@ def sample_targets(H, freqs, scale: float = 1.0, seed: int = 0):
 
 def train_softmax_embeddings(H, y, V: int, steps: int = 300, lr: float = 1.0,
                              weight_decay: float = 0.0, init_scale: float = 0.01, seed: int = 0,
-                             record_every: int = 0, optimizer: str = "gd"):
+                             record_every: int = 0, optimizer: str = "gd", snapshot_steps=()):
     """Train output word embeddings W (V, d) of a softmax layer on fixed hidden states.
 
     Loss: mean over contexts of ``-log softmax(H W^T)[i, y_i] + weight_decay * ||W||_F^2``, minimised
@@ -161,7 +161,8 @@ def train_softmax_embeddings(H, y, V: int, steps: int = 300, lr: float = 1.0,
     normalised steps, so a word with tiny but consistent gradients still moves ``lr`` per step.
     This is Gao et al.'s setting: with the hidden states fixed, the tied embedding matrix only sees
     them at the output. Returns ``(W, losses)`` with ``losses`` the loss at step 0 and then every
-    ``record_every`` steps (only the final loss when ``record_every`` is 0).
+    ``record_every`` steps (only the final loss when ``record_every`` is 0). With ``snapshot_steps``
+    (step numbers in ``0..steps``) it returns ``(W, losses, {step: copy of W after that many steps})``.
     """
     H = _matrix(H, "H")
     y = np.asarray(y)
@@ -179,12 +180,19 @@ def train_softmax_embeddings(H, y, V: int, steps: int = 300, lr: float = 1.0,
     record_every = int(record_every)
     if optimizer not in ("gd", "adam"):
         raise ValueError(f"optimizer must be 'gd' or 'adam', got {optimizer!r}")
+    snap_at = set()
+    for t in snapshot_steps:
+        if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or not 0 <= t <= steps:
+            raise ValueError(f"snapshot_steps must be integers in 0..{steps}, got {t!r}")
+        snap_at.add(int(t))
     rng = np.random.default_rng(seed)
     n = H.shape[0]
     rows = np.arange(n)
     W = rng.standard_normal((V, H.shape[1])) * init_scale
-    losses = []
+    losses, snaps = [], {}
     for step in range(steps + 1):
+        if step in snap_at:
+            snaps[step] = W.copy()
         logits = H @ W.T  # (n, V)
         m = logits.max(axis=1, keepdims=True)
         P = np.exp(logits - m)
@@ -207,6 +215,8 @@ def train_softmax_embeddings(H, y, V: int, steps: int = 300, lr: float = 1.0,
             m1 = 0.9 * m1 + 0.1 * grad
             m2 = 0.999 * m2 + 0.001 * grad**2
             W -= lr * (m1 / (1 - 0.9 ** (step + 1))) / (np.sqrt(m2 / (1 - 0.999 ** (step + 1))) + 1e-8)
+    if snap_at:
+        return W, np.array(losses), snaps
     return W, np.array(losses)
 
 

@@ -37,9 +37,11 @@ def base() -> dict:
         "02": {"gd.contains_final_grad_below_1e-8": True, "bias.GD.cos_l2": 0.975, "bias.GD.cos_linf": 0.798,
                "bias.sign descent.cos_l2": 0.839, "bias.sign descent.cos_linf": 1.0, "bias.Adam.cos_l2_at_2e4": 0.9,
                "bias.Adam.cos_linf_at_2e4": 0.96, "bias.Adam.cos_l2": 0.948, "bias.Adam.cos_linf": 0.939,
-               "bias.Adam.steps": 200000, "bias.Adam.crossover_step": 98565},
+               "bias.Adam.steps": 200000, "bias.Adam.crossover_step": 98565,
+               "bias.Adam.crossover_step_grid1000": 84000},
         "03": {"n_layernorms_plane_misses_origin": 12, "n_layernorms": 13, "final_hull_margin": 0.184,
-               "final_ln_dead_gains": 3, "final_hull_contains_origin": False},
+               "final_ln_dead_gains": 3, "final_hull_contains_origin": False,
+               "final_heldout_wrong_side": 0.105, "final_null_gauss_margin": 0.153},
         "04": {"toy_spearman_pairwise_cos": 0.95},
         "05": {"tied.n_seeds": 3, "tied.random_pair_cosine": 0.784, "tied.random_pair_cosine.sd": 0.002,
                "tied.random_pair_cosine_init": -0.0, "untied.random_pair_cosine_output": 0.661,
@@ -95,7 +97,8 @@ TODAY = [
     "drift, not a Theorem-3 clustering), the frequent rows spread apart; in MiniLM the trend is not monotone",
     "holds",
     "holds",
-    "holds",
+    "holds only for the sampled tokens: u* fitted on them puts 10% of held-out final-layer tokens on the wrong side, "
+    "and at that sample size a Gaussian with the states' mean and covariance misses the origin too",
     "holds only partly: the never-seen / never-a-target rows are the most aligned, but the trend breaks at 100-999 -> 1k+",
     "holds only for GloVe's most frequent words (top 30k 0.067; all 400,000 words 0.113: the verdict depends on N); "
     "not for word2vec SGNS trained here",
@@ -237,7 +240,10 @@ CASES = [
     (C.implicit_bias, [drop("05", "tied.unseen_cos_mean_state")], NR),
     (C.implicit_bias, [drop("02", "bias.Adam.steps")], NR),
     # 6. layer norm and the hull
-    (C.layer_norm_hull, [], "holds"),
+    (C.layer_norm_hull, [], TODAY[5]),
+    (C.layer_norm_hull, [put("03", "final_heldout_wrong_side", 0.0)], "holds"),
+    (C.layer_norm_hull, [put("03", "final_heldout_wrong_side", 0.005), drop("03", "final_null_gauss_margin")], "holds"),
+    (C.layer_norm_hull, [drop("03", "final_heldout_wrong_side")], NR),
     (C.layer_norm_hull, [put("07", "hull_contains_origin", [True] + [False] * 6)], "does not hold"),
     (C.layer_norm_hull, [put("03", "final_hull_contains_origin", True)], "does not hold"),
     (C.layer_norm_hull, [put("05", "tied.hull_contains_origin", True)], "does not hold"),
@@ -381,7 +387,7 @@ CASES = [
 ]
 
 #: Claims whose rule is binary by design (every measurement must agree): no "holds only" verdict.
-BINARY = {C.unseen_diverge, C.layer_norm_hull, C.post_processing_isotropy, C.contrastive}
+BINARY = {C.unseen_diverge, C.post_processing_isotropy, C.contrastive}
 
 
 def _case_id(case):
@@ -436,11 +442,12 @@ def test_table_layout():
 def test_measured_cites_the_recorded_numbers():
     got = C.evaluate(base())
     assert "0.78 ± 0.00 (3 seeds; step 0 -0.00)" in got[0].measured
-    assert "8,993 unseen tokens" in got[3].measured and "(l2 ahead from step 98,565)" in got[4].measured
+    assert "8,993 unseen tokens" in got[3].measured and "(l2 ahead from a step in 83,001-84,000, on a 1,000-step grid)" in got[4].measured
+    assert "10.5% of held-out tokens on the wrong side" in got[5].measured and "mean and covariance: 0.153" in got[5].measured
     assert got[13].tested_on == "notebook 09 (tiny BERT, one factor at a time), 50 steps, 2 seeds"
     R = base()
     R["05"].update({"full.steps": 3000, "full.unigram_gap": [0.59, 0.05], "full.random_pair_cosine": [0.67, 0.0]})
-    del R["02"]["bias.Adam.crossover_step"]
+    del R["02"]["bias.Adam.crossover_step_grid1000"]
     full09()(R)
     got = C.evaluate(R)
     assert "FULL run, 3000 steps and 0.59 nats below the unigram baseline: 0.67" in got[0].measured

@@ -28,6 +28,8 @@ def test_hull_state_outside_has_cone_line_and_gd_along_u_star():
     # GD runs off and turns toward u* (slowly: O(1/log t)); its early direction is further off
     cos = s.path[1:] @ s.u_star / np.linalg.norm(s.path[1:], axis=1)
     assert s.verdict == "still moving" and s.norm_growth > 0.5
+    assert 0.4 < s.log_slope * s.margin < 1.1          # Soudry et al.: ||w_t|| ~ log t / margin
+    assert 0.4 < s.grad_norm * s.margin * 3000 < 1.5    # and ||grad L|| ~ 1 / (margin t)
     assert cos[-1] > 0.99 and cos[-1] > cos[9] + 0.05
     # hull vertices really are the convex hull (every point inside: cross products of the loop >= 0)
     loop = s.H[np.r_[s.hull, s.hull[:1]]]
@@ -41,7 +43,17 @@ def test_hull_state_interior_converges():
     s = explore.hull_explorable(shift=0.0, spread=0.8)
     assert s.position == "interior" and s.u_star is None and s.cone is None and s.line is None
     assert s.verdict == "converged" and s.grad_norm < 1e-6
-    assert s.margin == 0.0
+    assert s.margin == 0.0 and abs(s.log_slope) < 0.01
+
+
+@pytest.mark.parametrize("spread", [0.6, 1.2])
+@pytest.mark.parametrize("shift", [0.0, 1.5])
+def test_hull_state_boundary_preset(shift, spread):
+    s = explore.hull_explorable(shift, spread, boundary=True)
+    assert s.position == "boundary" == theory.origin_position(s.H)
+    assert s.u_star is None and s.cone is None and theory.uniformly_negative_direction(s.H) is None
+    assert s.verdict == "still moving" and s.log_slope > 0.1     # no minimiser: GD runs off like log t
+    assert np.allclose(s.H[0], -s.H[1]) and (s.H[2:] @ np.array([2.0, 1.0]) > 0).all()
 
 
 def test_hull_state_agrees_with_theory_and_is_seeded():
@@ -69,7 +81,7 @@ def test_rare_word_bound_holds_and_vacuous_flag():
 
 @pytest.mark.parametrize("kwargs", [
     dict(shift=float("nan")), dict(spread=0.0), dict(spread=-1.0), dict(n=2), dict(steps=5),
-    dict(lr=0.0), dict(shift="a"), dict(seed=-1), dict(n=3.5), dict(shift=True),
+    dict(lr=0.0), dict(shift="a"), dict(seed=-1), dict(n=3.5), dict(shift=True), dict(boundary="yes"),
 ])
 def test_hull_explorable_bad_input(kwargs):
     with pytest.raises(ValueError):

@@ -70,6 +70,19 @@ def test_training_reduces_loss_and_gd_conserves_the_mean():
     assert la[-1] < la[0]
 
 
+def test_snapshots_are_the_iterates_of_the_same_run():
+    H, _, _ = simulate.toy_hidden_states(200, 4, seed=0)
+    y, _ = simulate.sample_targets(H, simulate.zipf_frequencies(10), scale=2.0, seed=1)
+    W, losses, snaps = simulate.train_softmax_embeddings(H, y, 10, steps=30, lr=0.05, seed=2, optimizer="adam",
+                                                         snapshot_steps=[0, 10, 30])
+    assert sorted(snaps) == [0, 10, 30] and np.array_equal(snaps[30], W)
+    W10, _ = simulate.train_softmax_embeddings(H, y, 10, steps=10, lr=0.05, seed=2, optimizer="adam")
+    assert np.array_equal(snaps[10], W10)
+    assert np.array_equal(snaps[0], np.random.default_rng(2).standard_normal((10, 4)) * 0.01)   # the initialisation
+    snaps[10][:] = 0.0                                   # copies, not views of the running matrix
+    assert not np.array_equal(snaps[30], snaps[10])
+
+
 def test_word_loss_gradient_matches_finite_differences():
     rng = np.random.default_rng(0)
     H = rng.normal(size=(40, 4))
@@ -103,6 +116,8 @@ def test_minimiser_has_zero_gradient():
     lambda: simulate.train_softmax_embeddings(np.ones((3, 2)), np.array([0, 1, 5]), 4),
     lambda: simulate.train_softmax_embeddings(np.ones((3, 2)), np.array([0, 1, 1]), 4, optimizer="sgd"),
     lambda: simulate.train_softmax_embeddings(np.ones((3, 2)), np.array([0.0, 1.0, 1.0]), 4),
+    lambda: simulate.train_softmax_embeddings(np.ones((3, 2)), np.array([0, 1, 1]), 4, steps=5, snapshot_steps=[6]),
+    lambda: simulate.train_softmax_embeddings(np.ones((3, 2)), np.array([0, 1, 1]), 4, steps=5, snapshot_steps=[1.5]),
     lambda: simulate.frequency_buckets(np.array([1, 2]), 3),
     lambda: simulate.frequency_buckets(np.array([1, -2]), 1),
     lambda: simulate.bucket_statistics(np.ones((2, 2)), np.array([0, 0]), np.zeros(2)),

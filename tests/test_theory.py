@@ -344,6 +344,69 @@ def test_origin_position_property(H):
         assert c.weights.min() > 0
 
 
+def lp_origin_position(H) -> str:
+    """An independent reference for origin_position, not built on hull_certificate: 0 is in conv(H) iff the
+    feasibility LP (lambda >= 0, sum 1, H^T lambda = 0) is feasible, and in its relative interior iff every row can
+    carry positive weight in such a combination (one LP per row, maximising lambda_i; interior-point HiGHS)."""
+    if not lp_contains_origin(H):
+        return "outside"
+    n, d = H.shape
+    A_eq = np.vstack([H.T, np.ones((1, n))])
+    b_eq = np.r_[np.zeros(d), 1.0]
+    best = []
+    for i in range(n):
+        c = np.zeros(n)
+        c[i] = -1.0
+        res = linprog(c, A_eq=A_eq, b_eq=b_eq, bounds=[(0, None)] * n, method="highs-ipm")
+        assert res.status == 0, res.message
+        best.append(-res.fun)
+    return "interior" if min(best) > 1e-7 else "boundary"
+
+
+def random_case(kind: str, seed: int) -> np.ndarray:
+    """A random cloud whose origin position is known by construction (then rotated at random):
+    interior -- symmetric pairs +-x spanning R^d plus random points; boundary -- symmetric pairs spanning a random
+    hyperplane through 0 plus points strictly on one side of it; outside -- a cloud shifted past its spread."""
+    rng = np.random.default_rng(seed)
+    d = int(rng.integers(2, 6))
+    extra = rng.standard_normal((int(rng.integers(1, 8)), d))
+    if kind == "interior":
+        X = rng.standard_normal((d + int(rng.integers(0, 3)), d))
+        H = np.vstack([X, -X, extra])
+    elif kind == "boundary":
+        k = d - 1 + int(rng.integers(0, 3))                 # pairs spanning the hyperplane x_d = 0
+        Y = np.c_[rng.standard_normal((k, d - 1)), np.zeros(k)]
+        side = extra.copy()
+        side[:, -1] = np.abs(side[:, -1]) + 0.2
+        H = np.vstack([Y, -Y, side])
+    else:
+        centre = rng.standard_normal(d)
+        H = 0.5 * rng.standard_normal((int(rng.integers(2, 20)), d)) + 3.0 * centre / np.linalg.norm(centre)
+    Q, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    return rng.permutation(H) @ Q.T * float(rng.uniform(0.1, 10.0))
+
+
+@pytest.mark.parametrize("kind", ["interior", "boundary", "outside"])
+@pytest.mark.parametrize("seed", range(12))
+def test_origin_position_against_construction_and_an_lp(kind, seed):
+    H = random_case(kind, seed)
+    assert lp_origin_position(H) == kind   # the construction and the reference agree
+    assert origin_position(H) == kind
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(point_clouds())
+def test_origin_position_agrees_with_an_independent_lp(H):
+    assume(np.linalg.norm(H, axis=1).max() > 1e-3)
+    try:
+        pos = origin_position(H)
+    except RuntimeError:
+        assume(False)   # razor-thin cases the certificate refuses to call
+    cert = hull_certificate(H)
+    assume(cert.contains or cert.margin > 1e-4 * np.linalg.norm(H, axis=1).max())   # the LP cannot decide razor-thin cases
+    assert pos == lp_origin_position(H)
+
+
 # ------------------------------------------------------------------ l-infinity LP certificate
 def test_linf_certificate_reports_primal_dual_gap():
     rng = np.random.default_rng(13)
