@@ -26,9 +26,12 @@ def pytest_collectstart(collector):
 # each worker takes the next file in collection order when it runs out of work. Longest first, so the
 # two workers finish together; the unit tests (many short files) fill the gaps at the end. Notebooks that
 # need another notebook's training run wait for it on the run's cache lock (helpers.training), never
-# train it twice. The ledger (notebook 10) reads every notebook's results and runs after them, in a
-# second pytest call.
-LONGEST_FIRST = ("09_what", "05_tiny", "08_remedies", "02_unseen", "solutions/05_", "solutions/09_", "06_pretrained",
+# train it twice -- but a worker that waits is an idle core, so a notebook that reuses runs starts after the
+# notebook that trains them has (probably) trained them: 09 trains the probes, 05 the lab; 08 reuses 09's
+# causal-LM probes and CosReg twins (09's last runs: measured on 2026-12-03, 08 right after 05 waited ~40 s
+# for them), solutions 05/09 reuse 09's probes. The ledger (notebook 10) reads every notebook's results and
+# runs after them, in a second pytest call.
+LONGEST_FIRST = ("09_what", "05_tiny", "02_unseen", "solutions/05_", "06_pretrained", "08_remedies", "solutions/09_",
                  "solutions/02_", "00_setup", "03_layer", "04_rare", "07_contextual", "01_softmax")
 
 
