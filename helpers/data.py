@@ -76,9 +76,21 @@ def _wiki_articles() -> tuple[tuple[str, str], ...]:
         return _extract_wiki(cache)
 
 
+def _unreadable(path, err) -> None:
+    """Say that a cache file could not be read and remove it (the caller rebuilds it)."""
+    import warnings
+
+    warnings.warn(f"the cache file {path.name} could not be read ({type(err).__name__}: {err}); building it again",
+                  RuntimeWarning, stacklevel=3)
+    path.unlink(missing_ok=True)
+
+
 def _extract_wiki(cache) -> tuple:
     if cache.exists():
-        return tuple(tuple(a) for a in json.loads(cache.read_text()))
+        try:
+            return tuple(tuple(a) for a in json.loads(cache.read_text()))
+        except (ValueError, TypeError) as e:  # a torn or corrupt file
+            _unreadable(cache, e)
     from gensim.corpora.wikicorpus import extract_pages, filter_wiki
 
     arts = []
@@ -269,7 +281,8 @@ def wordfreq_table(n_words: int = 200_000) -> tuple:
         if path.exists():
             try:
                 table = json.loads(path.read_text())
-            except ValueError:  # a torn or corrupt file: rebuilt below
+            except ValueError as e:  # a torn or corrupt file: rebuilt below
+                _unreadable(path, e)
                 table = None
         if not (isinstance(table, dict) and len(table.get("words", ())) == len(table.get("freqs", ())) > 0):
             words = wordfreq.top_n_list("en", int(n_words))
@@ -324,9 +337,13 @@ def _cache_lock(path):
 
 def _token_frequencies(tokenizer, source, n_words, V, lead, path) -> np.ndarray:
     if path.exists():
-        freq = np.load(path)
-        if freq.shape == (V,):
-            return freq
+        try:
+            freq = np.load(path)
+            if freq.shape == (V,):
+                return freq
+            raise ValueError(f"shape {freq.shape}, expected ({V},)")
+        except (ValueError, OSError, EOFError) as e:  # a torn, corrupt or foreign file
+            _unreadable(path, e)
     if source == "wordfreq":
         words, f = wordfreq_table(n_words)
         enc = _encode(tokenizer, [" " + w for w in words] if lead else words)

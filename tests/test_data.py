@@ -117,9 +117,10 @@ def test_wordfreq_table_is_wordfreq_exactly_and_cached(tmp_path, monkeypatch):
     assert f.tolist() == [wordfreq.word_frequency(w, "en") for w in words]  # bit for bit, not approximately
     files = list(tmp_path.glob("wordfreq_en_500_*.json"))
     assert len(files) == 1 and not f.flags.writeable
-    files[0].write_text("{not json")                     # a corrupt cache file is rebuilt, not trusted
+    files[0].write_text("{not json")                     # a corrupt cache file is said and rebuilt, not trusted
     data.wordfreq_table.cache_clear()
-    words2, f2 = data.wordfreq_table(500)
+    with pytest.warns(RuntimeWarning, match="could not be read"):
+        words2, f2 = data.wordfreq_table(500)
     assert words2 == words and f2.tolist() == f.tolist()
     for bad in (0, -3, 2.5, True):
         with pytest.raises(ValueError, match="n_words"):
@@ -168,3 +169,17 @@ def test_tokenizer_key_is_remembered_and_follows_the_vocabulary():
     assert tokenizer_key(tok) == key == tokenizer_key(training.course_tokenizer())
     tok.add_tokens(["zzqq_not_a_word"])
     assert tokenizer_key(tok) != key  # a new vocabulary gets a new key (cache entries do not collide)
+
+
+def test_a_corrupt_frequency_cache_is_reported_and_rebuilt(tok, tmp_path):
+    """An unreadable cache file is said and built again (never silently trusted, never a deep traceback)."""
+    good = data.token_frequencies(tok, source="wiki")
+    path = tmp_path / "freq.npy"
+    path.write_bytes(b"\x93NUMPY garbage")                     # a torn file
+    with pytest.warns(RuntimeWarning, match="could not be read"):
+        again = data._token_frequencies(tok, "wiki", 0, len(good), False, path)
+    np.testing.assert_array_equal(again, good)
+    np.testing.assert_array_equal(np.load(path), good)         # rewritten
+    np.save(path, good[:10])                                    # a file of the wrong shape
+    with pytest.warns(RuntimeWarning, match="shape"):
+        data._token_frequencies(tok, "wiki", 0, len(good), False, path)
