@@ -443,3 +443,30 @@ def test_wendel_probability_known_values_and_simulation():
 def test_wendel_probability_bad_input(n, d):
     with pytest.raises(ValueError):
         theory.wendel_probability(n, d)
+
+
+def test_hull_contains_origin_shortcut_agrees_with_the_certificate():
+    """The mean-direction shortcut of hull_contains_origin never changes the answer: on clouds shifted off
+    the origin by amounts from far (shortcut taken) to the tolerance's edge (shortcut declines), and on
+    centred clouds (contains), it equals hull_certificate(...).contains."""
+    from helpers import theory
+
+    rng = np.random.default_rng(7)
+    taken = declined = 0
+    for trial in range(60):
+        n, d = int(rng.integers(5, 300)), int(rng.integers(2, 12))
+        X = rng.standard_normal((n, d))
+        u = rng.standard_normal(d)
+        u /= np.linalg.norm(u)
+        X -= np.outer(X @ u - (X @ u).min(), u)          # every row now has <x, u> = min over rows = 0 ...
+        shift = [0.0, 1e-12, 1e-9, 1e-3, 0.5, 5.0][trial % 6]
+        X += shift * u - (X @ u).min() * u               # ... then min <x, u> = shift (0: the origin on the hull)
+        if trial % 7 == 0:
+            X -= X.mean(axis=0)                          # a centred cloud: contains
+        fast = theory._mean_direction_separates(X, 1e-9)
+        taken += fast
+        declined += not fast
+        assert hull_contains_origin(X) == theory.hull_certificate(X).contains, (trial, shift)
+        if fast:
+            assert not theory.hull_certificate(X).contains
+    assert taken >= 10 and declined >= 10, (taken, declined)   # both paths exercised
