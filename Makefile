@@ -10,7 +10,8 @@ PY     := $(BIN)/python
 # torch first, pinned, so nothing resolves a multi-GB CUDA build; see README to use another torch.
 TORCH  ?= torch==2.13.0
 
-NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb)) $(sort $(wildcard notebooks/solutions/*.ipynb))
+# numbered notebooks, including the parts of a notebook split in three (02a_, 02b_, 02c_)
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]*_*.ipynb)) $(sort $(wildcard notebooks/solutions/*.ipynb))
 # the claims ledger reads what every other notebook recorded: it runs after them (its two notebooks side by side)
 LEDGER    := $(filter notebooks/10_% notebooks/solutions/10_%,$(NOTEBOOKS))
 FIRST     := $(filter-out $(LEDGER),$(NOTEBOOKS))

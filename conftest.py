@@ -29,10 +29,12 @@ def pytest_collectstart(collector):
 # train it twice -- but a worker that waits is an idle core, so a notebook that reuses runs starts after the
 # notebook that trains them has (probably) trained them: 09 trains the probes, 05 the lab; 08 reuses 09's
 # causal-LM probes and CosReg twins (09's last runs: measured on 2026-12-03, 08 right after 05 waited ~40 s
-# for them), solutions 05/09 reuse 09's probes. The ledger (notebook 10) reads every notebook's results and
-# runs after them, in a second pytest call.
-LONGEST_FIRST = ("09_what", "05_tiny", "02_unseen", "solutions/05_", "06_pretrained", "08_remedies", "solutions/09_",
-                 "solutions/02_", "00_setup", "03_layer", "04_rare", "07_contextual", "01_softmax")
+# for them), solutions 05/09 reuse 09's probes; 02c and solutions 02c reuse 05's lab run, so they start late (02b,
+# the longest part of notebook 02, trains nothing and can start third). The ledger (notebook 10) reads every
+# notebook's results and runs after them, in a second pytest call.
+LONGEST_FIRST = ("09_what", "05_tiny", "02b_implicit", "solutions/05_", "06_pretrained", "08_remedies", "solutions/09_",
+                 "solutions/02b_", "02c_tiny", "00_setup", "03_layer", "02a_unseen", "solutions/02c_", "04_rare",
+                 "07_contextual", "01_softmax")
 
 
 def _rank(item):

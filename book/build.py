@@ -39,14 +39,21 @@ FIG_DIR = ROOT / "figures"
 MATHJAX_DIR = "mathjax"  # under _static; conf.py's mathjax_path points there
 
 
+def notebook_id(path: Path) -> str:
+    """A notebook's id: its file name up to the first underscore ("05" for 05_tiny_bert_lab.ipynb, "02a" for a part
+    of a notebook split in three, and the same id for its solutions, 02a_solutions.ipynb)."""
+    return path.name.split("_", 1)[0]
+
+
 def course_notebooks(only: list[str] | None = None) -> tuple[list[Path], list[Path]]:
-    """The numbered notebooks and their solutions present on disk (optionally those whose number is in ``only``)."""
-    main = sorted(NB_DIR.glob("[0-9][0-9]_*.ipynb"))
-    sols = sorted((NB_DIR / "solutions").glob("[0-9][0-9]_*.ipynb"))
+    """The numbered notebooks and their solutions present on disk (optionally those whose id, or number, is in
+    ``only``: "02" selects 02a, 02b and 02c)."""
+    main = sorted(NB_DIR.glob("[0-9][0-9]*_*.ipynb"))
+    sols = sorted((NB_DIR / "solutions").glob("[0-9][0-9]*_*.ipynb"))
     if only:
         keep = {o.zfill(2) for o in only}
-        main = [p for p in main if p.name[:2] in keep]
-        sols = [p for p in sols if p.name[:2] in keep]
+        main = [p for p in main if notebook_id(p) in keep or notebook_id(p)[:2] in keep]
+        sols = [p for p in sols if notebook_id(p) in keep or notebook_id(p)[:2] in keep]
     return main, sols
 
 
@@ -153,11 +160,11 @@ def stage(src: Path, only: list[str] | None = None) -> dict:
         raise ValueError(f"no notebooks to build (only={only!r}) in {NB_DIR}")
     summary = {"notebooks": len(main), "solutions": len(sols), "proof_blocks": 0, "solutions_links": 0, "widgets": 0}
     wanted = set()
-    sol_names = {p.name[:2]: p for p in sols}
+    sol_names = {notebook_id(p): p for p in sols}
     for path in main + sols:
         nb = nbformat.read(path, as_version=4)
         rel = path.relative_to(ROOT)
-        sol = sol_names.get(path.name[:2]) if path.parent == NB_DIR else None
+        sol = sol_names.get(notebook_id(path)) if path.parent == NB_DIR else None
         href = sol.relative_to(NB_DIR).as_posix() if sol else None
         nb, s = transform.rewrite_notebook(nb, label_prefix=path.stem, solutions_href=href,
                                            solutions_title=_title(sol) if sol else None)

@@ -35,7 +35,7 @@ JS_FROM_CDN = {
 
 
 def notebooks():
-    main = sorted(NB_DIR.glob("[0-9][0-9]_*.ipynb"))
+    main = sorted(NB_DIR.glob("[0-9][0-9]*_*.ipynb"))   # 02a_, 02b_, 02c_ too
     sols = sorted((NB_DIR / "solutions").glob("*.ipynb"))
     return main, sols
 

@@ -1,6 +1,7 @@
 """The claims ledger's rules (notebook 10): each claim, the numbers the course recorded for it, a verdict.
 
-Notebooks 00-09 record what they measured with ``helpers.ledger.record("05", key, value)``;
+Notebooks 00-09 (02 in three parts, ids "02a", "02b", "02c") record what they measured with
+``helpers.ledger.record("05", key, value)``;
 ``helpers.ledger.results()`` returns all of it as ``{notebook_id: {key: value}}``. Here every row of
 the ledger is a function of that dict alone, returning a ``Claim`` (the claim in our words, its
 source, what it was tested on, the numbers measured, the verdict and the rule in words):
@@ -55,19 +56,20 @@ FULL = "full."
 # ---------------------------------------------------------------------------------------------------
 # the recorded keys the claims read, by the notebook that records them
 # ---------------------------------------------------------------------------------------------------
-# notebook 02 (unseen words, convex hull)
-NB02_TOY_GRADIENT_VANISHES = "gd.contains_final_grad_below_1e-8"
-NB02_GD_COS_L2 = "bias.GD.cos_l2"
-NB02_GD_COS_LINF = "bias.GD.cos_linf"
-NB02_SIGN_COS_L2 = "bias.sign descent.cos_l2"
-NB02_SIGN_COS_LINF = "bias.sign descent.cos_linf"
-NB02_ADAM_COS_L2_EARLY = "bias.Adam.cos_l2_at_2e4"
-NB02_ADAM_COS_LINF_EARLY = "bias.Adam.cos_linf_at_2e4"
-NB02_ADAM_COS_L2 = "bias.Adam.cos_l2"
-NB02_ADAM_COS_LINF = "bias.Adam.cos_linf"
-NB02_ADAM_STEPS = "bias.Adam.steps"
-NB02_ADAM_CROSSOVER = "bias.Adam.crossover_step"
-NB02_ADAM_CROSSOVER_FINE = "bias.Adam.crossover_step_grid1000"
+# notebook 02a (unseen words, convex hull: existence)
+NB02A_TOY_GRADIENT_VANISHES = "gd.contains_final_grad_below_1e-8"
+# notebook 02b (which direction: the optimiser's implicit bias)
+NB02B_GD_COS_L2 = "bias.GD.cos_l2"
+NB02B_GD_COS_LINF = "bias.GD.cos_linf"
+NB02B_SIGN_COS_L2 = "bias.sign descent.cos_l2"
+NB02B_SIGN_COS_LINF = "bias.sign descent.cos_linf"
+NB02B_ADAM_COS_L2_EARLY = "bias.Adam.cos_l2_at_2e4"
+NB02B_ADAM_COS_LINF_EARLY = "bias.Adam.cos_linf_at_2e4"
+NB02B_ADAM_COS_L2 = "bias.Adam.cos_l2"
+NB02B_ADAM_COS_LINF = "bias.Adam.cos_linf"
+NB02B_ADAM_STEPS = "bias.Adam.steps"
+NB02B_ADAM_CROSSOVER = "bias.Adam.crossover_step"
+NB02B_ADAM_CROSSOVER_FINE = "bias.Adam.crossover_step_grid1000"
 # notebook 03 (layer norm)
 NB03_PLANES_MISS = "n_layernorms_plane_misses_origin"
 NB03_N_LAYERNORMS = "n_layernorms"
@@ -166,9 +168,10 @@ NB09_LAYERS_MLM = "layers.mlm"
 NB09_LAYERS_VERDICT = "layers.verdict"
 NB09_LAYERS_DIFFS = "layers.last_diff_by_seed"
 
-#: {notebook id: the keys of that notebook the claims read}, from the ``NB<id>_`` constants above.
-RECORDED_KEYS = {nb: tuple(dict.fromkeys(v for k, v in sorted(globals().items()) if k.startswith(f"NB{nb}_")))
-                 for nb in ("02", "03", "04", "05", "06", "07", "08", "09")}
+#: {notebook id: the keys of that notebook the claims read}, from the ``NB<id>_`` constants above (the id upper-cased:
+#: ``NB02A_`` for notebook "02a").
+RECORDED_KEYS = {nb: tuple(dict.fromkeys(v for k, v in sorted(globals().items()) if k.startswith(f"NB{nb.upper()}_")))
+                 for nb in ("02a", "02b", "03", "04", "05", "06", "07", "08", "09")}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -468,13 +471,13 @@ def unseen_push_verdict(coherence: float, negative_share: float, toy_gradient_va
 @_claim("A word that never appears is pushed to infinity along a uniformly negative direction (Theorems 1-2)",
         "Gao et al. 2019",
         "coherence > 0.99 and negative on >= 99% of hidden states; toy: gradient vanishes when the hull contains 0",
-        "toy (notebook 02); tiny BERT")
+        "toy (notebook 02a); tiny BERT")
 def unseen_diverge(r: _Recorded):
     coh, neg, n_un = r.need("05", NB05_UNSEEN_COHERENCE, NB05_UNSEEN_NEGATIVE, NB05_UNSEEN_TOKENS)
-    (toy_ok,) = r.need("02", NB02_TOY_GRADIENT_VANISHES)
+    (toy_ok,) = r.need("02a", NB02A_TOY_GRADIENT_VANISHES)
     measured = (f"toy: ‖w‖ grows without bound when the hull misses 0, converges when it contains 0; tiny BERT: "
                 f"{n_un:,} unseen tokens move together (coherence {coh:.4f}), negative on {neg:.0%} of MLM-head states")
-    return "toy (notebook 02); tiny BERT", measured, unseen_push_verdict(coh, neg, toy_ok)
+    return "toy (notebook 02a); tiny BERT", measured, unseen_push_verdict(coh, neg, toy_ok)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -495,19 +498,19 @@ def implicit_bias_verdict(gd: tuple, sign: tuple, adam_early: tuple, adam_late: 
         "Soudry et al. 2018; Wang et al. 2022; Zhang, Zou & Cao 2024 (beyond Gao et al.)",
         "toy: GD closer to l2, sign descent closer to l-inf, Adam closer to l-inf early (2e4 steps) and to l2 late (2e5); "
         "tiny BERT (100 Adam steps, sqrt(v) >> eps): its drift must beat minus the mean hidden state",
-        "toy (notebook 02); tiny BERT")
+        "toy (notebook 02b); tiny BERT")
 def implicit_bias(r: _Recorded):
     g2, gi, s2, si, a2e, aie, a2, ai, a_steps = r.need(
-        "02", NB02_GD_COS_L2, NB02_GD_COS_LINF, NB02_SIGN_COS_L2, NB02_SIGN_COS_LINF, NB02_ADAM_COS_L2_EARLY,
-        NB02_ADAM_COS_LINF_EARLY, NB02_ADAM_COS_L2, NB02_ADAM_COS_LINF, NB02_ADAM_STEPS)
+        "02b", NB02B_GD_COS_L2, NB02B_GD_COS_LINF, NB02B_SIGN_COS_L2, NB02B_SIGN_COS_LINF, NB02B_ADAM_COS_L2_EARLY,
+        NB02B_ADAM_COS_LINF_EARLY, NB02B_ADAM_COS_L2, NB02B_ADAM_COS_LINF, NB02B_ADAM_STEPS)
     t2, ti, c_mean = r.need("05", NB05_UNSEEN_COS_L2, NB05_UNSEEN_COS_LINF, NB05_UNSEEN_COS_MEAN_STATE)
-    cross = r.get("02", NB02_ADAM_CROSSOVER_FINE)
+    cross = r.get("02b", NB02B_ADAM_CROSSOVER_FINE)
     measured = (f"toy cos to l2 / l-inf: GD {g2:.3f} / {gi:.3f}; sign descent {s2:.3f} / {si:.3f}; Adam at 2e4 steps "
                 f"{a2e:.3f} / {aie:.3f}, at {a_steps:,} steps {a2:.3f} / {ai:.3f}"
                 + (f" (l2 ahead from a step in {cross - 999:,}-{cross:,}, on a 1,000-step grid)" if cross else "")
                 + f"; tiny BERT Adam drift {t2:.2f} / {ti:.2f} (minus mean hidden state {c_mean:.2f})")
     verdict = implicit_bias_verdict((g2, gi), (s2, si), (a2e, aie), (a2, ai), (t2, ti), c_mean)
-    return "toy (notebook 02); tiny BERT (Adam, 100 steps)", measured, verdict
+    return "toy (notebook 02b); tiny BERT (Adam, 100 steps)", measured, verdict
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -119,7 +119,7 @@ def results(notebook: str | None = None, full: bool = False) -> dict:
 
 
 def ensure(notebooks, timeout: int = 900) -> list[str]:
-    """Make sure each notebook id in ``notebooks`` (e.g. ``["02", "05"]``) has recorded results.
+    """Make sure each notebook id in ``notebooks`` (e.g. ``["02a", "05"]``) has recorded results.
 
     A notebook whose results are missing (say the reader opened the ledger first) is executed
     headless with papermill into a temporary directory -- its stored copy is not modified -- which
@@ -137,7 +137,7 @@ def ensure(notebooks, timeout: int = 900) -> list[str]:
     nb_dir = Path(__file__).resolve().parent.parent / "notebooks"
     with tempfile.TemporaryDirectory() as tmp:
         for n in todo:
-            found = sorted(nb_dir.glob(f"{n}_*.ipynb"))
+            found = sorted(nb_dir.glob(f"{n}_*.ipynb"))   # id "02a" -> 02a_*.ipynb
             if not found:
                 raise ValueError(f"no notebook numbered {n!r} in {nb_dir}")
             papermill.execute_notebook(str(found[0]), str(Path(tmp) / found[0].name), cwd=str(nb_dir),

@@ -1,6 +1,7 @@
 """Convex-hull geometry behind the unseen-word theorems of Gao et al. (ICLR 2019).
 
-Notebook 02 (``02_unseen_words_convex_hull``) explains every function here.
+Notebooks 02a (``02a_unseen_words_convex_hull``: the hull, existence, the trichotomy) and 02b
+(``02b_implicit_bias``: the max-margin directions) explain every function here.
 
 For hidden states ``H: (n, d)`` (one row ``h_i`` per context), an embedding ``w`` of a word that
 never appears as a target has the loss ``L(w) = mean_i log(exp<h_i, w> + C_i)`` with ``C_i > 0``.
@@ -357,7 +358,7 @@ def hull_certificate(H, rtol: float = 1e-9, *, pool: int | None = None, max_iter
     Parameters
     ----------
     H : (n, d) array of float
-        One point per row (hidden states in notebook 02).
+        One point per row (hidden states in notebook 02a).
     rtol : float
         Relative tolerance: the hull contains the origin when ``||p*|| <= rtol * max_i ||h_i||``.
         Relative, so ``H`` and ``s * H`` (any ``s > 0``) get the same verdict.
@@ -453,7 +454,7 @@ def _hull_certificate(A, tol, pool, max_iter) -> HullCertificate:
 # the public one-answer functions
 # --------------------------------------------------------------------------------------------
 def min_norm_point(H) -> np.ndarray:
-    """The point of ``conv(rows of H)`` closest to the origin, ``(d,)`` float64 (notebook 02).
+    """The point of ``conv(rows of H)`` closest to the origin, ``(d,)`` float64 (notebook 02a).
 
     ``H: (n, d)``. Computed exactly (up to rounding) by :func:`hull_certificate`; when the hull
     contains the origin the returned point has norm ``<= 1e-9 * max_i ||h_i||`` (typically ~1e-15).
@@ -560,7 +561,7 @@ def origin_position(H, rtol: float = 1e-9, *, return_certificate: bool = False):
     """Where the origin lies relative to ``conv(rows of H)``: "outside", "boundary" or "interior".
 
     The answer decides the never-seen word's loss ``L(w) = mean_i log(exp<h_i, w> + C_i)``
-    (notebook 02, section 5):
+    (notebook 02a, section 5):
 
     - "outside": a uniformly negative direction exists; ``L`` has no minimiser (Gao et al. Thm 2);
     - "boundary": the origin is in the hull but on its *relative* boundary; there is no uniformly
@@ -671,7 +672,7 @@ class LinfCertificate:
 
 
 def linf_max_margin_certificate(H, rtol: float = 1e-9) -> LinfCertificate:
-    """Solve the l-infinity max-margin LP and certify optimality by a primal/dual gap (notebook 02).
+    """Solve the l-infinity max-margin LP and certify optimality by a primal/dual gap (notebook 02b).
 
     ``H: (n, d)`` with ``n * d <= LINF_MAX_ENTRIES``. The LP ``max t s.t. H u + t <= 0, -1 <= u <= 1``
     is solved by scipy's HiGHS; its dual is ``min_{lam in simplex} ||H^T lam||_1``. Both values are

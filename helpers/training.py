@@ -1,4 +1,4 @@
-"""Train a tiny BERT masked (or causal) language model on CPU (notebook 05; reused by 02, 08, 09 and 11).
+"""Train a tiny BERT masked (or causal) language model on CPU (notebook 05; reused by 02c, 08, 09 and 11).
 
 No offline *pretrained* model shows the representation degeneration of Gao et al. (ICLR 2019): the
 embedded all-MiniLM-L6-v2 was distilled and never trained through a tied vocabulary softmax. So the
@@ -262,7 +262,7 @@ _DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
 
 
 def lab_config(full: bool = False, seed: int = 0) -> TrainConfig:
-    """The tiny-BERT run of the lab (notebook 05), which notebooks 02, 08, 10 and the solutions reuse.
+    """The tiny-BERT run of the lab (notebook 05), which notebooks 02c, 08, 10 and the solutions reuse.
 
     CI (``full=False``): 100 Adam steps of batch 32 (a third of an epoch of the Wikipedia sample), constant
     learning rate after 10 warm-up steps, snapshots at 0, 10, 25, 50, 100. Enough for the geometry (the

@@ -70,6 +70,7 @@ def test_landing_page_is_the_rendered_course_map(book):
     out, _ = book
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "<table" in index and 'id="the-course-map"' in index
+    assert "00_roadmap.png" in index  # the roadmap figure (notebook 00) heads the course map
     assert "<strong>check cell</strong>" in index  # README's **check cell**, rendered
     assert "../slides/index.html" in index  # the slides are linked from the book
 
@@ -119,12 +120,12 @@ def test_theorems_and_proofs_render_as_blocks(book):
 
 def test_exercises_link_to_their_solutions_page(book):
     out, _ = book
-    sols = {p.name[:2]: p for p in SOLS}
+    sols = {build.notebook_id(p): p for p in SOLS}
     for nb in MAIN:
         page = _html(out, nb)
-        if 'id="exercises"' not in page or nb.name[:2] not in sols:
+        if 'id="exercises"' not in page or build.notebook_id(nb) not in sols:
             continue
-        target = sols[nb.name[:2]].relative_to(nb.parent).with_suffix(".html").as_posix()
+        target = sols[build.notebook_id(nb)].relative_to(nb.parent).with_suffix(".html").as_posix()
         section = page[page.index('id="exercises"'):]
         assert f'href="{target}' in section, f"{nb.name}: Exercises do not link to {target}"
 
@@ -142,6 +143,14 @@ def test_landing_page_unlinks_notebooks_and_files_that_are_not_there(monkeypatch
     assert "| gone |" in page and "| 99 renamed |" in page
     assert "[paper](https://arxiv.org/abs/1907.12009)" in page
     assert "notebooks/00_setup\n" in page  # the table of contents lists what is present
+
+
+def test_a_split_notebook_is_selected_by_its_number_and_paired_with_its_own_solutions():
+    main, sols = build.course_notebooks(only=["02"])
+    assert [build.notebook_id(p) for p in main] == ["02a", "02b", "02c"]
+    assert [build.notebook_id(p) for p in sols] == ["02a", "02b", "02c"]
+    main, sols = build.course_notebooks(only=["02b"])
+    assert [p.name for p in main] == ["02b_implicit_bias.ipynb"] and [p.name for p in sols] == ["02b_solutions.ipynb"]
 
 
 def test_build_rejects_an_empty_selection(tmp_path):

@@ -1,4 +1,4 @@
-"""Tests for helpers.explore: the computations behind notebook 02's and 04's explorables."""
+"""Tests for helpers.explore: the computations behind notebook 02a's and 04's explorables."""
 from __future__ import annotations
 
 import numpy as np
