@@ -84,6 +84,25 @@ def threads_setting(threads: int | None = None) -> int:
     return threads
 
 
+def _seed_torch_when_imported(seed: int, threads: int, module: str = "torch") -> None:
+    """Seed torch's global generator and fix its thread count now if torch is imported, else the moment it
+    is (a wrapt post-import hook): a notebook that never touches torch does not pay its ~3 s import, and
+    one that does gets the same seeded state, since nothing can draw from torch's generator before it is
+    imported. A later ``setup`` call's hook runs after an earlier one's, so the last seed wins, as it would."""
+    import sys
+
+    def apply(torch) -> None:
+        torch.manual_seed(seed)
+        torch.set_num_threads(threads)
+
+    if module in sys.modules:
+        apply(sys.modules[module])
+    else:
+        import wrapt
+
+        wrapt.register_post_import_hook(apply, module)
+
+
 def setup(seed: int = 0, offline: bool = True, threads: int | None = None) -> None:
     """Make a notebook reproducible and quiet.
 
@@ -91,7 +110,8 @@ def setup(seed: int = 0, offline: bool = True, threads: int | None = None) -> No
 
     - sets the quiet environment (no progress bars, no tokenizer warnings) and, when ``offline`` is
       true, ``HF_HUB_OFFLINE=1`` / ``TRANSFORMERS_OFFLINE=1``;
-    - seeds Python's, numpy's legacy and torch's global generators with ``seed``;
+    - seeds Python's, numpy's legacy and torch's global generators with ``seed`` (torch's when it is
+      first imported, if it is not yet);
     - fixes torch to ``threads`` intra-op threads (default ``$COURSE_THREADS``, else 2), so a run's
       speed does not depend on how many cores the machine has; the printed results do not depend on
       it either (checked by the portability harness).
@@ -109,10 +129,7 @@ def setup(seed: int = 0, offline: bool = True, threads: int | None = None) -> No
     import numpy as np
 
     np.random.seed(seed)
-    import torch
-
-    torch.manual_seed(seed)
-    torch.set_num_threads(threads)
+    _seed_torch_when_imported(seed, threads)
     warnings.filterwarnings("ignore", category=UserWarning, module="transformers")
     # transformers reads TRANSFORMERS_VERBOSITY / HF_HUB_DISABLE_PROGRESS_BARS when it is imported; only an
     # already imported one needs telling (importing it here would cost every notebook ~1.5 s)

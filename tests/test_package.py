@@ -92,3 +92,28 @@ def test_single_thread_restores_the_callers_settings():
             assert all(i["num_threads"] == 1 for i in blas)
     finally:
         torch.set_num_threads(n)
+
+
+def test_setup_seeds_torch_when_it_is_first_imported(tmp_path, monkeypatch):
+    """helpers.setup defers torch's seeding to torch's import when torch is not imported yet (a wrapt
+    post-import hook), and seeds at once when it is; the last setup's seed wins. Driven on a stand-in
+    module, since the test process has imported torch long ago."""
+    import importlib
+    import sys
+
+    import helpers
+
+    (tmp_path / "fake_torch_for_setup.py").write_text(
+        "calls = []\n"
+        "def manual_seed(s):\n    calls.append(('seed', s))\n"
+        "def set_num_threads(n):\n    calls.append(('threads', n))\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    sys.modules.pop("fake_torch_for_setup", None)
+    helpers._seed_torch_when_imported(3, 1, module="fake_torch_for_setup")
+    helpers._seed_torch_when_imported(5, 2, module="fake_torch_for_setup")
+    assert "fake_torch_for_setup" not in sys.modules          # nothing imported it yet
+    fake = importlib.import_module("fake_torch_for_setup")
+    assert fake.calls == [("seed", 3), ("threads", 1), ("seed", 5), ("threads", 2)]   # the last seed wins
+    helpers._seed_torch_when_imported(7, 1, module="fake_torch_for_setup")             # already imported: now
+    assert fake.calls[-2:] == [("seed", 7), ("threads", 1)]
+    sys.modules.pop("fake_torch_for_setup", None)

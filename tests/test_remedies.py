@@ -267,3 +267,47 @@ def test_similarity_gain_memo_is_exact_and_keyed_on_content():
     assert remedies.similarity_gain(base, X, words, pairs, n_boot=600, seed=2) == b and a != b
     # a dict vocabulary and the word list give the same pairs
     assert remedies.similarity_gain(X, X + noise, {w: i for i, w in enumerate(words)}, pairs, n_boot=600, seed=2) == first
+
+
+def test_holm_matches_the_step_down_definition():
+    from helpers.remedies import holm
+
+    p = np.array([0.01, 0.04, 0.03, 0.005])
+    # sorted 0.005, 0.01, 0.03, 0.04 -> x4, x3, x2, x1 = 0.02, 0.03, 0.06, 0.04 -> running max 0.02, 0.03, 0.06, 0.06
+    assert np.allclose(holm(p), [0.03, 0.06, 0.06, 0.02])
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        q = rng.uniform(0, 1, rng.integers(1, 30)) ** 3
+        adj = holm(q)
+        assert (adj >= q - 1e-15).all() and (adj <= 1).all()
+        m, order = len(q), np.argsort(q)
+        for alpha in (0.01, 0.05, 0.2):   # reject exactly the prefix Holm's procedure rejects
+            k = 0
+            while k < m and q[order[k]] <= alpha / (m - k):
+                k += 1
+            assert set(np.flatnonzero(adj <= alpha)) == set(order[:k])
+    assert np.allclose(holm([0.5]), [0.5]) and np.allclose(holm([0.3, 0.3]), [0.6, 0.6])
+    for bad in ([], [0.1, np.nan], [1.5], [[0.1, 0.2]]):
+        with pytest.raises(ValueError):
+            holm(bad)
+
+
+def test_similarity_gain_reports_a_p_value_consistent_with_its_interval():
+    from helpers import remedies
+
+    rng = np.random.default_rng(1)
+    vocab = [f"w{i}" for i in range(60)]
+    X = rng.standard_normal((60, 8))
+    ij = [(i, j) for i, j in rng.integers(0, 60, (150, 2)) if i != j]
+    Xt = rng.standard_normal((60, 8))                         # the "truth" the human scores follow
+    U = Xt / np.linalg.norm(Xt, axis=1, keepdims=True)
+    pairs = pd.DataFrame({"word1": [f"w{i}" for i, _ in ij], "word2": [f"w{j}" for _, j in ij],
+                          "score": [float(U[i] @ U[j]) for i, j in ij]})
+    g = remedies.similarity_gain(Xt, Xt, vocab, pairs, n_boot=200)
+    assert g["gain"] == 0 and g["p"] == 1.0                   # no change: p = 1
+    for noise, seed in ((0.3, 3), (1.0, 4), (3.0, 5), (10.0, 6)):   # from a small loss to a large one
+        g = remedies.similarity_gain(Xt, Xt + noise * rng.standard_normal(Xt.shape), vocab, pairs, n_boot=200, seed=seed)
+        assert 0 <= g["p"] <= 1 and g["se"] > 0 and g["gain"] < 0
+        excludes = g["lo"] > 0 or g["hi"] < 0
+        if abs(g["p"] - 0.05) > 0.03:   # away from the edge, the percentile interval and the p agree
+            assert excludes == (g["p"] < 0.05), g
