@@ -249,7 +249,7 @@ class _ArticleText(HTMLParser):
             return
         if tag in self.BLOCK:
             self.out.append(" ")
-        keep = bool(a.get("id")) and tag in ("section", "div", "span", "p", "dl", "dt")
+        keep = bool(a.get("id")) and tag in ("section", "div", "p", "dl", "dt")
         if keep:
             self.out.append(f'<{tag} id="{html.escape(a["id"])}">')
         self.stack.append((tag, keep))
@@ -283,8 +283,16 @@ def write_search_text(out: Path) -> int:
         rel = page.relative_to(out)
         if rel.parts[0].startswith(("_", ".")) or rel.as_posix() in ("search.html", "genindex.html"):
             continue
+        page_html = page.read_text(encoding="utf-8", errors="replace")
+        start, end = page_html.find("<article"), page_html.rfind("</article>")
+        if start < 0 or end < 0:
+            continue
+        # images (base64 outputs, megabytes) and scripts hold no text: drop them before parsing
+        # and the tens of thousands of <span>s of highlighted code carry no id a search result points at
+        article = re.sub(r"<img\b[^>]*>|<script\b.*?</script>|</?span\b[^>]*>", "", page_html[start: end + len("</article>")],
+                         flags=re.S)
         parser = _ArticleText()
-        parser.feed(page.read_text(encoding="utf-8", errors="replace"))
+        parser.feed(article)
         parser.close()
         text = re.sub(r"\s+", " ", "".join(parser.out)).strip()
         if text:

@@ -103,8 +103,7 @@ def test_pages_with_math_load_mathjax_from_the_local_copy(book):
 
 def test_no_test_marker_is_shown_in_the_book(book):
     out, _ = book
-    assert sum("NBVAL_IGNORE_OUTPUT" in nbformat.read(p, as_version=4).cells[i].source
-               for p in MAIN + SOLS for i in range(len(nbformat.read(p, as_version=4).cells))) > 0
+    assert any("NBVAL_IGNORE_OUTPUT" in (ROOT / p).read_text(encoding="utf-8") for p in MAIN + SOLS)
     for nb in MAIN + SOLS:
         assert "NBVAL_" not in _html(out, nb), nb.name
 
