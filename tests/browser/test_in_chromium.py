@@ -84,15 +84,29 @@ MATHJAX_DONE_JS = r"""async () => {
   return document.querySelectorAll('mjx-merror, mjx-container [data-mjx-error]').length;
 }"""
 
+# content a reader cannot reach: a box that clips its wider content (overflow hidden), or anything drawn past
+# the screen's right edge without a horizontally scrolling box between it and the article
 CLIPPED_JS = r"""() => {
   const out = [];
   const root = document.querySelector('article') || document.body;
+  const edge = document.documentElement.clientWidth + 1;
+  const name = (el) => el.tagName.toLowerCase() + '.' + String(el.className).split(' ')[0];
   for (const el of root.querySelectorAll('*')) {
     if (el.closest('mjx-assistive-mml')) continue;
     const cs = getComputedStyle(el);
     if ((cs.overflowX === 'hidden' || cs.overflowX === 'clip') && el.scrollWidth > el.clientWidth + 2) {
-      out.push(el.tagName.toLowerCase() + '.' + String(el.className).split(' ')[0] + ' (' + el.scrollWidth + ' px of content in '
-               + el.clientWidth + ' px): ' + (el.textContent || '').trim().slice(0, 60));
+      out.push(name(el) + ' (' + el.scrollWidth + ' px of content in ' + el.clientWidth + ' px): ' + (el.textContent || '').trim().slice(0, 60));
+      continue;
+    }
+    const r = el.getBoundingClientRect();
+    if (r.width > 0 && r.right > edge) {
+      let a = el.parentElement, scrolls = false;
+      while (a && a !== root.parentElement) {
+        const ox = getComputedStyle(a).overflowX;
+        if (ox === 'auto' || ox === 'scroll') { scrolls = true; break; }
+        a = a.parentElement;
+      }
+      if (!scrolls) out.push(name(el) + ' ends ' + Math.round(r.right - edge + 1) + ' px past the screen edge: ' + (el.textContent || '').trim().slice(0, 60));
     }
   }
   return out;
