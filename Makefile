@@ -29,7 +29,7 @@ export TRANSFORMERS_VERBOSITY := error
 export HF_HUB_DISABLE_PROGRESS_BARS := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: venv course test unit nbval lab book slides bench clean report check-scale portability portability-ci
+.PHONY: venv course test unit nbval lab book slides serve-book browser-test bench clean report check-scale portability portability-ci
 
 venv: $(VENV)/.installed
 
@@ -82,16 +82,32 @@ lab: venv
 	$(BIN)/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) --ServerApp.root_dir="$(CURDIR)" \
 	  --LabApp.default_url=/lab/tree/notebooks $(LAB_ARGS)
 
-# the book: a Sphinx site (myst-nb, sphinx-book-theme) of the stored, verified outputs; offline
+# the book: a Sphinx site (myst-nb, sphinx-book-theme) of the stored, verified outputs, and the slides
+# beside it (_build/slides, which the book links to); offline, no Node: every script comes from a wheel
 book: venv
 	$(PY) book/build.py
 	$(PY) book/check.py _build/book
-	@echo "open _build/book/index.html"
+	@echo "open _build/book/index.html (or: make serve-book)"
 
-# reveal.js decks, one per notebook (reveal.js from the npm registry on the first build)
+# reveal.js decks alone, one per notebook (make book builds them too)
 slides: venv
 	$(PY) book/slides.py
 	@echo "open _build/slides/index.html"
+
+# the built book (and slides) over http on this machine only: the search page then fetches excerpts itself
+PORT ?= 8000
+serve-book: venv
+	@[ -f _build/book/index.html ] || $(MAKE) --no-print-directory book
+	@echo "serving _build/ at http://127.0.0.1:$(PORT)/book/index.html (Ctrl-C stops)"
+	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory _build
+
+# the book and one deck in a real browser (Debian's Chromium, driven by Playwright): no request leaves the
+# machine, no broken image, no raw markdown or math, nothing cut off at 390 px, search works on file://,
+# static explorables' sliders change what is shown (tests/browser/; not part of make test)
+CHROMIUM ?= /usr/bin/chromium
+browser-test: venv
+	@[ -x "$(CHROMIUM)" ] || { echo "make browser-test: no Chromium at $(CHROMIUM): apt-get install -y chromium (Debian), or make browser-test CHROMIUM=/path/to/chromium"; exit 2; }
+	COURSE_BROWSER_TEST=1 CHROMIUM="$(CHROMIUM)" $(BIN)/pytest -q -p no:cacheprovider tests/browser
 
 bench: venv
 	$(PY) bench/run_all.py

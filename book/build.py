@@ -13,7 +13,7 @@ Steps:
    contents is built from the notebooks present (a glob, not a list). Files are only rewritten when
    their content changes, so a second build is incremental.
 2. ``sphinx-build -c book`` with execution off (myst-nb shows the stored, nbval-verified outputs).
-3. copy MathJax 2 from the ``jupyter-server-mathjax`` wheel into ``_static/mathjax``.
+3. copy MathJax 3 from the ``django-static-mathjax`` wheel into ``_static/mathjax`` (book/assets.py).
 
 The slides are built by ``book/slides.py`` (``make slides``) into ``_build/slides``; the book's
 sidebar links to them.
@@ -21,15 +21,20 @@ sidebar links to them.
 from __future__ import annotations
 
 import argparse
+import html
+import json
 import re
 import shutil
 import sys
 import time
 from pathlib import Path
 
+from html.parser import HTMLParser
+
 import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import assets  # noqa: E402
 import transform  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +42,7 @@ CONF_DIR = ROOT / "book"
 NB_DIR = ROOT / "notebooks"
 FIG_DIR = ROOT / "figures"
 MATHJAX_DIR = "mathjax"  # under _static; conf.py's mathjax_path points there
+SEARCH_TEXT_JS = "course-search-text.js"  # under _static; conf.py loads it on the search page
 
 
 def notebook_id(path: Path) -> str:
@@ -68,8 +74,11 @@ def _readme_section(readme: str, heading: str) -> str:
     return m.group(1).strip() if m else ""
 
 
-def landing_page(main: list[Path], sols: list[Path]) -> str:
-    """index.md: README's title, introduction and course map, and the table of contents (from the files present)."""
+def landing_page(main: list[Path], sols: list[Path], slides: bool = False) -> str:
+    """index.md: README's title, introduction and course map, and the table of contents (from the files present).
+
+    ``slides``: whether the slides were built beside the book (``../slides/index.html``); only then is
+    there a link to them -- a book built alone says how to build them instead of linking to nothing."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     title = re.search(r"^# (.+)$", readme, re.M).group(1).strip()
     intro = re.search(r"^# .+?$(.*?)(?=^## )", readme, re.M | re.S).group(1).strip()
@@ -89,6 +98,12 @@ def landing_page(main: list[Path], sols: list[Path]) -> str:
 
     course_map = re.sub(r"(?<!!)\[([^\]]+)\]\(([^)\s]+)\)", unlink, course_map)
     toc = "\n".join(p.relative_to(ROOT).with_suffix("").as_posix() for p in main)
+    if slides:
+        slides_item = ('- <a href="../slides/index.html">Slides</a>: one reveal.js deck per notebook, built with the book\n'
+                       '  by `make book` (or alone by `make slides`); they work offline.')
+    else:
+        slides_item = ("- Slides: one reveal.js deck per notebook. This copy of the book was built without them;\n"
+                       "  `make book` builds both (`make slides` the decks alone, into `_build/slides/`).")
     return f"""# {title}
 
 {intro}
@@ -107,8 +122,7 @@ For a seminar there are [slides](#seminar-slides), one reveal.js deck per notebo
 (seminar-slides)=
 ## Slides and solutions
 
-- <a href="../slides/index.html">Slides</a>: one reveal.js deck per notebook, built by `make slides`
-  (works offline once built).
+{slides_item}
 - [Solutions to the exercises](solutions.md): executed and verified by strict nbval like the course.
 
 ```{{toctree}}
@@ -124,6 +138,13 @@ For a seminar there are [slides](#seminar-slides), one reveal.js deck per notebo
 :caption: Exercises
 
 solutions
+```
+
+```{{toctree}}
+:hidden:
+:caption: References
+
+bibliography
 ```
 """
 
@@ -143,6 +164,17 @@ verified by strict nbval like the course, so a teacher can hand them out knowing
 """
 
 
+BIBLIOGRAPHY_PAGE = """# Bibliography
+
+Every work the notebooks cite, from the course's one BibTeX file (`book/references.bib`), with its DOI
+where it has one. A label such as [GHT+19] at the end of a notebook's reference links here.
+
+```{bibliography}
+:all:
+```
+"""
+
+
 def _title(path: Path) -> str | None:
     """The first markdown heading of a notebook (its page title in the book)."""
     for cell in nbformat.read(path, as_version=4).cells:
@@ -153,12 +185,13 @@ def _title(path: Path) -> str | None:
     return None
 
 
-def stage(src: Path, only: list[str] | None = None) -> dict:
+def stage(src: Path, only: list[str] | None = None, slides: bool = False) -> dict:
     """Write the Sphinx source tree into ``src``; return a summary (pages, proof blocks, solution links)."""
     main, sols = course_notebooks(only)
     if not main:
         raise ValueError(f"no notebooks to build (only={only!r}) in {NB_DIR}")
-    summary = {"notebooks": len(main), "solutions": len(sols), "proof_blocks": 0, "solutions_links": 0, "widgets": 0}
+    summary = {"notebooks": len(main), "solutions": len(sols), "proof_blocks": 0, "solutions_links": 0, "widgets": 0,
+               "citations": 0}
     wanted = set()
     sol_names = {notebook_id(p): p for p in sols}
     for path in main + sols:
@@ -171,6 +204,7 @@ def stage(src: Path, only: list[str] | None = None) -> dict:
         summary["proof_blocks"] += s["proof_blocks"]
         summary["solutions_links"] += int(s["solutions_link"])
         summary["widgets"] += s["widgets"]
+        summary["citations"] += len(s["citations"])
         _write_if_changed(src / rel, nbformat.writes(nb))
         wanted.add(rel.as_posix())
     # drop staged notebooks that are gone from the repository (renamed, or not in this subset)
@@ -185,22 +219,112 @@ def stage(src: Path, only: list[str] | None = None) -> dict:
             dest = figs / f.name
             if not dest.exists() or dest.stat().st_mtime < f.stat().st_mtime or dest.stat().st_size != f.stat().st_size:
                 shutil.copy2(f, dest)
-    _write_if_changed(src / "index.md", landing_page(main, sols))
+    _write_if_changed(src / "index.md", landing_page(main, sols, slides))
     _write_if_changed(src / "solutions.md", solutions_page(sols))
+    _write_if_changed(src / "bibliography.md", BIBLIOGRAPHY_PAGE)
+    _write_if_changed(src / "references.bib", (CONF_DIR / "references.bib").read_text(encoding="utf-8"))
     return summary
 
 
-def copy_mathjax(out: Path) -> None:
-    import jupyter_server_mathjax
+class _ArticleText(HTMLParser):
+    """The text of a page's article, with the ids of its sections (for search excerpts, see course.js)."""
 
-    target = out / "_static" / MATHJAX_DIR
-    if not (target / "MathJax.js").exists():
-        shutil.copytree(Path(jupyter_server_mathjax.__file__).parent / "static", target, dirs_exist_ok=True)
+    SKIP = {"script", "style", "svg", "img", "button", "template", "noscript", "mjx-container"}
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+    BLOCK = {"p", "div", "section", "li", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "td", "th", "dt", "dd", "tr"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.stack: list[tuple[str, bool]] = []  # (tag, its start tag was written)
+        self.depth = 0  # inside <article>
+        self.skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if not self.depth:
+            if tag == "article" and "bd-article" in (a.get("class") or ""):
+                self.depth = 1
+                self.stack = [(tag, False)]
+            return
+        if tag in self.VOID:
+            return
+        skip = tag in self.SKIP or "headerlink" in (a.get("class") or "").split()
+        if skip or self.skip:
+            self.skip += 1
+            self.stack.append((tag, False))
+            return
+        if tag in self.BLOCK:
+            self.out.append(" ")
+        keep = bool(a.get("id")) and tag in ("section", "div", "p", "dl", "dt")
+        if keep:
+            self.out.append(f'<{tag} id="{html.escape(a["id"])}">')
+        self.stack.append((tag, keep))
+
+    def handle_endtag(self, tag):
+        if not self.depth or tag in self.VOID:
+            return
+        while self.stack:
+            t, kept = self.stack.pop()
+            if self.skip:
+                self.skip -= 1
+            elif kept:
+                self.out.append(f"</{t}>")
+            if t == tag:
+                break
+        if not self.stack:
+            self.depth = 0
+
+    def handle_data(self, data):
+        if self.depth and not self.skip:
+            self.out.append(html.escape(data, quote=False))
+
+
+def write_search_text(out: Path) -> int:
+    """_static/course-search-text.js: each page's article text (with section ids), keyed like searchindex.js.
+
+    Sphinx's search page fetches a result's page for the excerpt around the hit; on file:// the browser
+    refuses, and course.js answers from this file instead. Returns its size in bytes."""
+    store = {}
+    for page in sorted(out.rglob("*.html")):
+        rel = page.relative_to(out)
+        if rel.parts[0].startswith(("_", ".")) or rel.as_posix() in ("search.html", "genindex.html"):
+            continue
+        page_html = page.read_text(encoding="utf-8", errors="replace")
+        start, end = page_html.find("<article"), page_html.rfind("</article>")
+        if start < 0 or end < 0:
+            continue
+        # images (base64 outputs, megabytes) and scripts hold no text: drop them before parsing
+        # and the tens of thousands of <span>s of highlighted code carry no id a search result points at
+        article = re.sub(r"<img\b[^>]*>|<script\b.*?</script>|</?span\b[^>]*>", "", page_html[start: end + len("</article>")],
+                         flags=re.S)
+        parser = _ArticleText()
+        parser.feed(article)
+        parser.close()
+        text = re.sub(r"\s+", " ", "".join(parser.out)).strip()
+        if text:
+            store[rel.with_suffix("").as_posix()] = text
+    body = "window.COURSE_PAGE_TEXT = " + json.dumps(store, ensure_ascii=False, separators=(",", ":")) + ";\n"
+    target = out / "_static" / SEARCH_TEXT_JS
+    target.write_text(body, encoding="utf-8")
+    return len(body.encode("utf-8"))
+
+
+def copy_mathjax(out: Path) -> None:
+    assets.copy_mathjax(out / "_static" / MATHJAX_DIR)
+
+
+def slides_beside(out: Path) -> bool:
+    """Are the slides built beside the book (``out/../slides/index.html``, where its links point)?"""
+    return (Path(out).parent / "slides" / "index.html").is_file()
 
 
 def build(out: Path | None = None, src: Path | None = None, only: list[str] | None = None,
           jobs: int = 1, quiet: bool = True, fresh: bool = False) -> dict:
-    """Stage and build the book; return the staging summary plus ``warnings`` (list of str) and ``seconds``."""
+    """Stage and build the book; return the staging summary plus ``warnings`` (list of str) and ``seconds``.
+
+    The book links to the slides (landing page, sidebar) only if they exist beside it (:func:`slides_beside`);
+    ``python book/build.py`` (``make book``) builds them first."""
     from sphinx.cmd.build import build_main
 
     out = Path(out or ROOT / "_build" / "book")
@@ -209,14 +333,18 @@ def build(out: Path | None = None, src: Path | None = None, only: list[str] | No
         shutil.rmtree(out, ignore_errors=True)
         shutil.rmtree(src, ignore_errors=True)
     t0 = time.perf_counter()
-    summary = stage(src, only)
+    slides = slides_beside(out)
+    summary = stage(src, only, slides)
+    summary["slides_linked"] = slides
     warnings_file = out.parent / f".{out.name}-warnings.txt"
     out.mkdir(parents=True, exist_ok=True)
-    args = ["-b", "html", "-c", str(CONF_DIR), "-d", str(out / ".doctrees"), "-w", str(warnings_file), "-j", str(jobs)]
+    args = ["-b", "html", "-c", str(CONF_DIR), "-d", str(out / ".doctrees"), "-w", str(warnings_file), "-j", str(jobs),
+            "-A", f"course_slides={int(slides)}"]
     if quiet:
         args.append("-q")
     rc = build_main(args + [str(src), str(out)])
     copy_mathjax(out)
+    summary["search_text_bytes"] = write_search_text(out)
     summary["warnings"] = [w for w in warnings_file.read_text().splitlines() if w.strip()] if warnings_file.exists() else []
     summary["seconds"] = time.perf_counter() - t0
     if rc != 0:
@@ -230,13 +358,29 @@ def main(argv=None) -> int:
     ap.add_argument("--only", action="append", help="build only notebook NN (repeatable)")
     ap.add_argument("-j", "--jobs", type=int, default=1, help="Sphinx parallel jobs")
     ap.add_argument("--fresh", action="store_true", help="rebuild from scratch")
+    ap.add_argument("--no-slides", action="store_true",
+                    help="do not build the slides beside the book first (the book then links to them only if they exist)")
     a = ap.parse_args(argv)
-    s = build(out=a.out, only=a.only, jobs=a.jobs, quiet=True, fresh=a.fresh)
     out = a.out or ROOT / "_build" / "book"
+    if not a.no_slides:
+        import slides as slides_mod
+
+        try:
+            d = slides_mod.build_slides(Path(out).parent / "slides", a.only)
+        except (slides_mod.SlidesError, assets.AssetError) as e:
+            print(f"make book: error: the slides: {e}", file=sys.stderr)
+            return 2
+        print(f"slides: {d['decks']} decks -> {d['out'] / 'index.html'}")
+    try:
+        s = build(out=out, only=a.only, jobs=a.jobs, quiet=True, fresh=a.fresh)
+    except assets.AssetError as e:
+        print(f"make book: error: {e}", file=sys.stderr)
+        return 2
     for w in s["warnings"]:
         print("warning:", w)
     print(f"book: {s['notebooks']} notebooks + {s['solutions']} solutions, {s['proof_blocks']} theorem/proof blocks, "
           f"{s['solutions_links']} exercise->solutions links, {s['widgets']} widget outputs replaced, "
+          f"{s['citations']} citations, "
           f"{len(s['warnings'])} warnings, {s['seconds']:.1f} s -> {out / 'index.html'}")
     return 0
 

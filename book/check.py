@@ -9,7 +9,8 @@ What counts as a problem:
   or ``//`` — the page would fetch it at view time (a seminar room without the network shows nothing);
   ordinary ``<a href="https://…">`` links to papers are reader navigation and are allowed;
 * a relative ``href``/``src`` whose file does not exist, or whose ``#fragment`` names no id in the
-  target page (links out of the book are allowed only to the slides, ``../slides/index.html``);
+  target page (links out of the book are allowed only to the slides, ``../slides/index.html``, and only
+  when they were built there);
 * visible text (outside code, preformatted output, math, scripts and styles) containing ``**``,
   ``__`` or a ``$…$`` pair: markdown or LaTeX that did not render;
 * a missing ``searchindex.js`` or one that does not index every page.
@@ -136,8 +137,11 @@ def check(root: Path) -> list[str]:
             try:
                 target.relative_to(root)
             except ValueError:
-                # the only way out of the book: the slides, built beside it by `make slides`
+                # the only way out of the book: the slides, built beside it by `make book` (a book built
+                # without them does not link to them, book/build.py): the link must lead somewhere
                 if target == (root.parent / SLIDES_LINK).resolve():
+                    if not target.is_file():
+                        problems.append(f"{rel}: links to the slides ({value}), which were not built beside the book")
                     continue
                 problems.append(f"{rel}: {tag} {attr}={value} points outside the book")
                 continue

@@ -2,8 +2,8 @@
 
 The source directory is a staging copy written by book/build.py (notebooks rewritten for the book,
 figures, the landing page from README.md); this file is used with ``sphinx-build -c book``.
-Everything the pages load is local: the theme bundles its CSS, JS and icon fonts, MathJax 2 comes
-from the ``jupyter-server-mathjax`` wheel (copied to ``_static/mathjax`` by build.py).
+Everything the pages load is local: the theme bundles its CSS, JS and icon fonts, MathJax 3 comes
+from the ``django-static-mathjax`` wheel (copied to ``_static/mathjax`` by build.py, see book/assets.py).
 """
 from __future__ import annotations
 
@@ -15,7 +15,15 @@ extensions = [
     "myst_nb",
     "sphinx_proof",
     "sphinx_copybutton",
+    "sphinxcontrib.bibtex",
 ]
+
+# one bibliography for the whole course: book/references.bib (build.py copies it into the staged source);
+# the notebooks' References cite its keys (<!-- cite: key --> comments, see book/transform.py) and the
+# page bibliography.md lists every entry with its DOI
+bibtex_bibfiles = ["references.bib"]
+bibtex_default_style = "alpha"
+bibtex_reference_style = "label"
 
 # the site shows exactly the outputs strict nbval verified
 nb_execution_mode = "off"
@@ -29,23 +37,15 @@ myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist", "ht
 myst_heading_anchors = 3
 myst_dmath_double_inline = True  # "$$…$$" inside a paragraph (the notebooks do this) is display math
 
-# MathJax 2.7 from the jupyter-server-mathjax wheel; it ships only the STIX-Web fonts, so use them
-mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
-mathjax2_config = {
-    "HTML-CSS": {"availableFonts": [], "preferredFont": None, "webFont": "STIX-Web", "imageFont": None},
-    "SVG": {"font": "STIX-Web"},
-    "menuSettings": {"zoom": "None"},
-    # myst marks each page "tex2jax_ignore" and its math elements "math": MathJax 2 must look there
-    "tex2jax": {
-        "inlineMath": [["\\(", "\\)"]],
-        "displayMath": [["\\[", "\\]"]],
-        "processEscapes": False,
-        "processEnvironments": True,
-        "processClass": "math|output_area|tex2jax_process|mathjax_process",
-        "ignoreClass": "tex2jax_ignore|mathjax_ignore",
-    },
+# MathJax 3 from the django-static-mathjax wheel (book/assets.py copies it to _static/mathjax), SVG output:
+# the TeX fonts' glyphs are inside the script, so no font file is fetched (none can 404, and a browser's
+# block on web fonts from file:// does not matter). myst-parser adds the processHtmlClass option.
+mathjax_path = "mathjax/tex-svg-full.js"
+mathjax3_config = {
+    "svg": {"fontCache": "global"},
+    "loader": {"load": ["ui/safe"]},
 }
-mathjax3_config = None
+mathjax4_config = None
 
 # theorems keep the numbers the notebooks give them ("Theorem 3 (Gao et al. 2019)")
 proof_title_format = "%t"
@@ -54,6 +54,8 @@ html_theme = "sphinx_book_theme"
 html_title = "Representation degeneration"
 html_static_path = ["_static"]
 html_css_files = ["course.css"]
+# course.js: search excerpts on file://, search results land on the hit, wide inline formulas scroll
+html_js_files = ["course.js"]
 templates_path = ["_templates"]
 html_theme_options = {
     "home_page_in_toc": True,
@@ -74,3 +76,15 @@ html_last_updated_fmt = None
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "Thumbs.db", ".DS_Store"]
 suppress_warnings = ["mystnb.unknown_mime_type", "myst.header"]
 numfig = False
+
+
+SEARCH_TEXT_JS = "course-search-text.js"  # written by book/build.py after the HTML (the pages' text, for course.js)
+
+
+def _search_page_text(app, pagename, templatename, context, doctree):
+    if pagename == "search":
+        app.add_js_file(SEARCH_TEXT_JS)
+
+
+def setup(app):
+    app.connect("html-page-context", _search_page_text)

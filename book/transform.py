@@ -17,7 +17,10 @@ Where a block ends:
 
 :func:`add_solutions_link` appends a link to the solutions page at the end of the notebook's
 ``## Exercises`` section; :func:`replace_widget_outputs` swaps a live ipywidget's output (which a
-static page cannot run) for a sentence that says how to open it live.
+static page cannot run) for a sentence that says how to open it live; :func:`strip_test_markers`
+removes nbval's comment markers (``# NBVAL_IGNORE_OUTPUT`` …) from the code shown;
+:func:`cite_comments` turns a reference's ``<!-- cite: key -->`` (invisible in Jupyter) into a citation
+of the book's one BibTeX file, book/references.bib (sphinxcontrib-bibtex).
 """
 from __future__ import annotations
 
@@ -215,19 +218,54 @@ def replace_widget_outputs(cell) -> bool:
     return changed
 
 
+CITE_RE = re.compile(r"[ \t]*<!--\s*cite:\s*([^>]*?)\s*-->")
+
+
+def cite_comments(source: str) -> tuple[str, list[str]]:
+    """``… ICLR 2019. <!-- cite: gao2019representation -->`` -> ``… ICLR 2019. {cite:p}`gao2019representation```.
+
+    The notebooks name the BibTeX keys a reference stands for in an HTML comment, which Jupyter does not
+    show, so the notebook reads as plain text there; in the book the comment becomes a citation whose
+    label links to the entry (authors, venue, DOI) on the bibliography page. Returns (source, keys)."""
+    keys: list[str] = []
+
+    def role(m: re.Match) -> str:
+        ks = [k.strip() for k in m.group(1).split(",") if k.strip()]
+        if not ks or not all(re.fullmatch(r"[A-Za-z0-9_:.\-]+", k) for k in ks):
+            raise ValueError(f"a cite comment must list BibTeX keys separated by commas, not {m.group(0).strip()!r}")
+        keys.extend(ks)
+        return " {cite:p}`" + ",".join(ks) + "`"
+
+    return CITE_RE.sub(role, source), keys
+
+
+TEST_MARKER_RE = re.compile(r"^[ \t]*#[ \t]*NBVAL_[A-Z_]+[ \t]*(?:\n|$)", re.M)
+
+
+def strip_test_markers(source: str) -> str:
+    """Drop the lines that hold only an nbval marker (``# NBVAL_IGNORE_OUTPUT``, ``# NBVAL_SKIP`` …): they
+    tell the test runner what to compare and mean nothing to a reader."""
+    return TEST_MARKER_RE.sub("", source)
+
+
 def rewrite_notebook(nb, label_prefix: str = "", solutions_href: str | None = None, solutions_title: str | None = None):
     """Return a copy of notebook ``nb`` (an nbformat node) rewritten for the book, and a summary dict."""
     nb = copy.deepcopy(nb)
-    summary = {"proof_blocks": 0, "solutions_link": False, "widgets": 0}
+    summary = {"proof_blocks": 0, "solutions_link": False, "widgets": 0, "citations": []}
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            src, n = rewrite_markdown(cell.source, label_prefix)
+            src, keys = cite_comments(cell.source)
+            summary["citations"] += keys
+            src, n = rewrite_markdown(src, label_prefix)
             summary["proof_blocks"] += n
             if solutions_href and not summary["solutions_link"]:
                 src, added = add_solutions_link(src, solutions_href, solutions_title)
                 summary["solutions_link"] = added
             cell.source = src
-        elif replace_widget_outputs(cell):
-            summary["widgets"] += 1
+        else:
+            if cell.cell_type == "code":
+                cell.source = strip_test_markers(cell.source)
+            if replace_widget_outputs(cell):
+                summary["widgets"] += 1
     nb.metadata.pop("widgets", None)  # saved widget state: no JS on the page will use it
     return nb, summary

@@ -8,6 +8,7 @@ of the checker itself (it must be able to fail).
 """
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -67,12 +68,23 @@ def test_every_notebook_and_solution_has_a_page_in_the_table_of_contents(book):
 
 
 def test_landing_page_is_the_rendered_course_map(book):
-    out, _ = book
+    out, summary = book
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "<table" in index and 'id="the-course-map"' in index
     assert "00_roadmap.png" in index  # the roadmap figure (notebook 00) heads the course map
     assert "<strong>check cell</strong>" in index  # README's **check cell**, rendered
-    assert "../slides/index.html" in index  # the slides are linked from the book
+    # built alone (no slides beside it), the book does not link to slides that are not there: it says how
+    assert not summary["slides_linked"]
+    assert "../slides/index.html" not in index and "make book</code> builds both" in index
+    page = (out / MAIN[0].relative_to(ROOT).with_suffix(".html")).read_text(encoding="utf-8")
+    assert "slides/index.html" not in page and "were not built with this copy" in page  # the sidebar too
+
+
+def test_landing_page_links_the_slides_only_when_they_are_built():
+    with_slides = build.landing_page(MAIN, SOLS, slides=True)
+    without = build.landing_page(MAIN, SOLS, slides=False)
+    assert '<a href="../slides/index.html">Slides</a>' in with_slides
+    assert "../slides/index.html" not in without and "`make book` builds both" in without
 
 
 def test_pages_with_math_load_mathjax_from_the_local_copy(book):
@@ -81,10 +93,36 @@ def test_pages_with_math_load_mathjax_from_the_local_copy(book):
     assert with_math, "no page has math: the dollarmath parsing is off"
     for nb in with_math:
         page = _html(out, nb)
-        m = re.search(r'<script[^>]+src="([^"?]*MathJax\.js)[^"]*"', page)
-        assert m, f"{nb.name}: no MathJax script on a page with math"
+        m = re.search(r'<script[^>]+src="([^"?]*/mathjax/tex-svg-full\.js)[^"]*"', page)
+        assert m, f"{nb.name}: no local MathJax 3 (SVG output) script on a page with math"
         assert (out / nb.relative_to(ROOT).parent / m.group(1)).resolve().is_file(), m.group(1)
-        assert "STIX-Web" in page  # the font the offline copy ships, not MathJax's default TeX webfont
+        # SVG output: the TeX fonts are inside the script, so the copy holds no font file to fetch (or 404)
+    copied = out / "_static" / "mathjax"
+    assert not [f for f in copied.rglob("*") if f.suffix in (".woff", ".otf", ".eot", ".ttf")]
+    assert not (copied / "output" / "chtml").exists()
+
+
+def test_no_test_marker_is_shown_in_the_book(book):
+    out, _ = book
+    assert any("NBVAL_IGNORE_OUTPUT" in (ROOT / p).read_text(encoding="utf-8") for p in MAIN + SOLS)
+    for nb in MAIN + SOLS:
+        assert "NBVAL_" not in _html(out, nb), nb.name
+
+
+def test_search_excerpts_have_every_page_text_for_file_urls(book):
+    out, summary = book
+    js = (out / "_static" / "course-search-text.js").read_text(encoding="utf-8")
+    assert js.startswith("window.COURSE_PAGE_TEXT = ")
+    store = json.loads(js[len("window.COURSE_PAGE_TEXT = "):].rstrip().rstrip(";"))
+    for nb in MAIN + SOLS:
+        key = nb.relative_to(ROOT).with_suffix("").as_posix()
+        assert key in store and len(store[key]) > 200, key
+        assert "data:image" not in store[key] and "<script" not in store[key]
+    # the section ids survive, so an excerpt for a hit in a section comes from that section
+    assert 'id="references"' in store[MAIN[-1].relative_to(ROOT).with_suffix("").as_posix()]
+    search = (out / "search.html").read_text(encoding="utf-8")
+    assert "course-search-text.js" in search and "course.js" in search
+    assert "course-search-text.js" not in _html(out, MAIN[0])  # only the search page loads the texts
 
 
 def _markers(nb: nbformat.NotebookNode) -> tuple[int, int]:
@@ -215,7 +253,7 @@ def test_widget_outputs_become_a_note_and_the_notebook_is_not_modified():
     nb.cells = [cell, nbformat.v4.new_markdown_cell("**Theorem 1.** S.")]
     nb.metadata["widgets"] = {"state": {}}
     new, summary = transform.rewrite_notebook(nb)
-    assert summary == {"proof_blocks": 1, "solutions_link": False, "widgets": 1}
+    assert summary == {"proof_blocks": 1, "solutions_link": False, "widgets": 1, "citations": []}
     assert new.cells[0].outputs[0]["data"] == {"text/markdown": transform.WIDGET_NOTE}
     assert "widgets" not in new.metadata
     assert "application/vnd.jupyter.widget-view+json" in nb.cells[0].outputs[0]["data"]  # original untouched
@@ -243,7 +281,122 @@ def test_checker_reports_each_kind_of_problem(tmp_path):
     for expected in ["remote script src=https://cdn.example/x.js", "unrendered bold (**)", "unrendered math ($…$)",
                      "unrendered bold/underline (__)", "unrendered markdown table", "missing.html does not exist", "missing anchor #nowhere",
                      "no anchor #gone", "img/missing.png does not exist", "bad.css: stylesheet imports something remote",
-                     "../elsewhere.html points outside the book", "searchindex.js is missing"]:
+                     "../elsewhere.html points outside the book", "searchindex.js is missing",
+                     "links to the slides (../slides/index.html), which were not built beside the book"]:
         assert expected in problems, expected
-    for allowed in ["arxiv", "#here", "slides/index.html", "ok.css", "fine", "$ok$"]:
+    for allowed in ["arxiv", "#here", "ok.css", "fine", "$ok$"]:
         assert allowed not in problems, allowed
+
+
+def test_checker_accepts_the_slides_link_once_the_slides_are_built(tmp_path):
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "index.html").write_text('<html><body><a href="../slides/index.html">slides</a></body></html>')
+    assert any("slides" in p for p in check.check(book))
+    (tmp_path / "slides").mkdir()
+    (tmp_path / "slides" / "index.html").write_text("<html></html>")
+    assert not any("slides" in p for p in check.check(book))
+
+
+def test_test_markers_are_stripped_from_code_only_where_they_stand_alone():
+    src = "# NBVAL_IGNORE_OUTPUT\nimport torch\nprint(torch.__version__)  # NBVAL_SKIP is not a marker here\n"
+    assert transform.strip_test_markers(src) == "import torch\nprint(torch.__version__)  # NBVAL_SKIP is not a marker here\n"
+    assert transform.strip_test_markers("x = 1\n  #NBVAL_SKIP\ny = 2") == "x = 1\ny = 2"
+    assert transform.strip_test_markers("# NBVAL_IGNORE_OUTPUT") == ""
+
+
+# ----------------------------------------------------------------------------- solutions and references
+
+#: Notebooks another branch is rewriting (issue 26: notebook 02 is being split); their solutions title and
+#: References cite comments are ported by the lead when it merges. Empty this set then: the tests below fail
+#: as soon as a pending notebook conforms, so the exception cannot outlive its reason.
+PENDING = {"02"}
+#: Works that have no DOI at all (not even an arXiv one): a 1949 book, a JMLR paper without an arXiv version,
+#: a workshop paper, a conference paper and a technical report.
+NO_DOI = {"zipf1949human", "rosset2004boosting", "rehurek2010gensim", "roy2007effective", "radford2019language"}
+
+
+def _bib():
+    from pybtex.database import parse_file
+
+    return parse_file(str(ROOT / "book" / "references.bib")).entries
+
+
+def _references_items(nb_path: Path) -> list[str]:
+    """The list items of a notebook's ## References section (the heading's cell, or the next one)."""
+    cells = [c.source for c in nbformat.read(nb_path, as_version=4).cells if c.cell_type == "markdown"]
+    for i, src in enumerate(cells):
+        if re.search(r"^## References\s*$", src, re.M):
+            text = src[src.index("## References"):]
+            if not re.search(r"^[-*] ", text, re.M) and i + 1 < len(cells):
+                text = cells[i + 1]
+            return [m.group(0) for m in re.finditer(r"^[-*] .*?(?=^[-*] |\Z)", text, re.M | re.S)]
+    return []
+
+
+def test_solution_pages_share_one_title_pattern():
+    for nb in SOLS:
+        nn = nb.name[:2]
+        first = next(c.source for c in nbformat.read(nb, as_version=4).cells if c.cell_type == "markdown")
+        title = first.splitlines()[0]
+        ok = re.fullmatch(rf"# Solutions to notebook {nn}: \S.*", title) is not None
+        if nn in PENDING:
+            assert not ok, f"{nb.name} conforms now: remove {nn} from PENDING"
+        else:
+            assert ok, f"{nb.name}: {title!r} is not '# Solutions to notebook {nn}: <title>'"
+
+
+def test_every_reference_cites_the_bibliography():
+    entries = _bib()
+    cited = set()
+    for nb in MAIN:
+        items = _references_items(nb)
+        assert items, f"{nb.name} has no References list"
+        keys_here = [transform.cite_comments(item)[1] for item in items]
+        if nb.name[:2] in PENDING:
+            assert not any(keys_here), f"{nb.name} cites now: remove {nb.name[:2]} from PENDING"
+            continue
+        for item, keys in zip(items, keys_here):
+            assert keys, f"{nb.name}: a reference without a <!-- cite: key --> comment: {item[:80]!r}"
+            for k in keys:
+                assert k in entries, f"{nb.name}: {k} is not in book/references.bib"
+            cited |= set(keys)
+    # every entry is cited by some notebook, except those only notebook 02 cites until it is ported
+    only_02 = {"nacson2019convergence", "ji2021characterizing", "boyd2004convex"}
+    uncited = set(entries) - cited
+    assert uncited == (only_02 if PENDING else set()), uncited
+
+
+def test_bibliography_entries_carry_their_dois():
+    for key, entry in _bib().items():
+        doi = entry.fields.get("doi")
+        if key in NO_DOI:
+            assert doi is None, f"{key} has a DOI now: take it out of NO_DOI"
+            continue
+        assert doi and re.fullmatch(r"10\.\d{4,9}/\S+", doi), f"{key}: no DOI ({doi!r})"
+        assert entry.fields.get("year") and entry.persons.get("author"), key
+
+
+def test_references_render_as_linked_citations(book):
+    out, summary = book
+    assert summary["citations"] > 50
+    bib = (out / "bibliography.html").read_text(encoding="utf-8")
+    entries = _bib()
+    for key, entry in entries.items():
+        if "doi" in entry.fields:
+            assert f'https://doi.org/{entry.fields["doi"]}' in bib, key
+    page = _html(out, next(p for p in MAIN if p.name.startswith("04")))
+    refs = page[page.index('id="references"'):]
+    refs = refs[: refs.index("</section>")]
+    assert "<!--" not in refs and "cite:" not in refs and "{cite" not in refs
+    links = re.findall(r'<a [^>]*href="\.\./bibliography\.html#([^"]+)"', refs)
+    assert len(links) >= len(_references_items(next(p for p in MAIN if p.name.startswith("04"))))
+
+
+def test_cite_comments_become_roles_and_bad_ones_are_refused():
+    out, keys = transform.cite_comments("- A paper. ICLR 2019. <!-- cite: gao2019representation -->\n- B. <!--cite:a1, b-2 -->")
+    assert out == "- A paper. ICLR 2019. {cite:p}`gao2019representation`\n- B. {cite:p}`a1,b-2`"
+    assert keys == ["gao2019representation", "a1", "b-2"]
+    assert transform.cite_comments("<!-- a plain comment -->") == ("<!-- a plain comment -->", [])
+    with pytest.raises(ValueError, match="BibTeX keys"):
+        transform.cite_comments("<!-- cite: two words -->")
