@@ -18,7 +18,7 @@ from helpers import lab
 NR = C.NOT_RECORDED
 SETS = ["tiny BERT", "MiniLM", "GloVe"]
 ISOSCORE = {"tiny BERT": (0.032, 0.978, 0.943), "MiniLM": (0.513, 0.931, 0.859), "GloVe": (0.7, 0.99, 0.947)}
-WORDSIM = {"tiny BERT": "within noise / mixed", "MiniLM": "hurts", "GloVe": "within noise / mixed"}
+WORDSIM = {"tiny BERT": "within noise", "MiniLM": "hurts", "GloVe": "mixed"}
 
 
 def _buckets(knn, cos, norm):
