@@ -50,7 +50,7 @@ course: venv
 	done
 
 test: venv
-	$(ONE_THREAD) $(BIN)/pytest -q -p no:cacheprovider $(PARALLEL) --durations=15 tests $(NBVAL) $(FIRST)
+	$(ONE_THREAD) $(BIN)/pytest -q -p no:cacheprovider $(PARALLEL) --durations=15 -m "not book_build" tests $(NBVAL) $(FIRST)
 	$(ONE_THREAD) $(BIN)/pytest -q -p no:cacheprovider $(PARALLEL) $(NBVAL) $(LEDGER)
 
 unit: venv
@@ -107,6 +107,7 @@ serve-book: venv
 CHROMIUM ?= /usr/bin/chromium
 browser-test: venv
 	@[ -x "$(CHROMIUM)" ] || { echo "make browser-test: no Chromium at $(CHROMIUM): apt-get install -y chromium (Debian), or make browser-test CHROMIUM=/path/to/chromium"; exit 2; }
+	$(BIN)/pytest -q -p no:cacheprovider -m book_build tests/test_book.py
 	COURSE_BROWSER_TEST=1 CHROMIUM="$(CHROMIUM)" $(BIN)/pytest -q -p no:cacheprovider tests/browser
 
 bench: venv

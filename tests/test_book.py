@@ -1,5 +1,8 @@
 """The book (book/build.py, a Sphinx site) builds offline and renders soundly.
 
+The tests that need the real build (marked ``book_build``) run with the book's browser test
+(``make browser-test``, in CI), not in ``make test``; the rest are unit tests of the pieces.
+
 One real build of the whole book (every notebook and solution present, ~10 s on 2 cores) into a
 temporary folder, then book/check.py's checks: every page, image and internal link resolves, the
 search index exists, nothing is fetched from the network, no page shows unrendered markdown or
@@ -42,12 +45,14 @@ def _html(out: Path, nb: Path) -> str:
 # ----------------------------------------------------------------------------- the real build
 
 
+@pytest.mark.book_build
 def test_book_builds_without_warnings(book):
     out, summary = book
     assert summary["warnings"] == [], "\n".join(summary["warnings"])
     assert summary["notebooks"] == len(MAIN) and summary["solutions"] == len(SOLS)
 
 
+@pytest.mark.book_build
 def test_book_pages_links_images_and_search_index_resolve(book):
     out, _ = book
     problems = check.check(out)
@@ -55,6 +60,7 @@ def test_book_pages_links_images_and_search_index_resolve(book):
     assert (out / "searchindex.js").stat().st_size > 1000
 
 
+@pytest.mark.book_build
 def test_every_notebook_and_solution_has_a_page_in_the_table_of_contents(book):
     out, _ = book
     index = (out / "index.html").read_text(encoding="utf-8")
@@ -67,6 +73,7 @@ def test_every_notebook_and_solution_has_a_page_in_the_table_of_contents(book):
         assert f'href="{nb.relative_to(ROOT).with_suffix(".html").as_posix()}"' in solutions, nb.name
 
 
+@pytest.mark.book_build
 def test_landing_page_is_the_rendered_course_map(book):
     out, summary = book
     index = (out / "index.html").read_text(encoding="utf-8")
@@ -87,6 +94,7 @@ def test_landing_page_links_the_slides_only_when_they_are_built():
     assert "../slides/index.html" not in without and "`make book` builds both" in without
 
 
+@pytest.mark.book_build
 def test_pages_with_math_load_mathjax_from_the_local_copy(book):
     out, _ = book
     with_math = [p for p in MAIN + SOLS if 'class="math notranslate' in _html(out, p)]
@@ -102,6 +110,7 @@ def test_pages_with_math_load_mathjax_from_the_local_copy(book):
     assert not (copied / "output" / "chtml").exists()
 
 
+@pytest.mark.book_build
 def test_no_test_marker_is_shown_in_the_book(book):
     out, _ = book
     assert any("NBVAL_IGNORE_OUTPUT" in (ROOT / p).read_text(encoding="utf-8") for p in MAIN + SOLS)
@@ -109,6 +118,7 @@ def test_no_test_marker_is_shown_in_the_book(book):
         assert "NBVAL_" not in _html(out, nb), nb.name
 
 
+@pytest.mark.book_build
 def test_search_excerpts_have_every_page_text_for_file_urls(book):
     out, summary = book
     js = (out / "_static" / "course-search-text.js").read_text(encoding="utf-8")
@@ -139,6 +149,7 @@ def _markers(nb: nbformat.NotebookNode) -> tuple[int, int]:
     return statements, proofs
 
 
+@pytest.mark.book_build
 def test_theorems_and_proofs_render_as_blocks(book):
     out, summary = book
     total = 0
@@ -156,6 +167,7 @@ def test_theorems_and_proofs_render_as_blocks(book):
     assert total > 0, "no theorem or proof in the course: the transform was never exercised"
 
 
+@pytest.mark.book_build
 def test_exercises_link_to_their_solutions_page(book):
     out, _ = book
     sols = {build.notebook_id(p): p for p in SOLS}
@@ -377,6 +389,7 @@ def test_bibliography_entries_carry_their_dois():
         assert entry.fields.get("year") and entry.persons.get("author"), key
 
 
+@pytest.mark.book_build
 def test_references_render_as_linked_citations(book):
     out, summary = book
     assert summary["citations"] > 50
