@@ -226,8 +226,10 @@ def cell_explorables(cell) -> list[str]:
 
 def static_explorable_output(html: str, helper: str) -> dict:
     """A display_data output that shows a static explorable (``html`` from ``helpers.static_explorable.embed_html``)."""
-    return {"output_type": "display_data", "metadata": {},
-            "data": {"text/html": EXPLORABLE_NOTE.format(helper=helper) + html, "text/plain": "static explorable"}}
+    import nbformat
+
+    return nbformat.v4.new_output("display_data", data={"text/html": EXPLORABLE_NOTE.format(helper=helper) + html,
+                                                         "text/plain": "static explorable"})
 
 
 def replace_widget_outputs(cell, explorables: list | None = None) -> bool:

@@ -62,4 +62,5 @@ def live_explorable(draw, controls: dict, dpi: int = 96):
             w.style.description_width = "initial"
         w.observe(redraw, names="value")
     redraw()
-    return widgets.VBox([*controls.values(), image])
+    # flex-start: the image keeps its own size (a VBox would stretch it to the cell's width, blurred)
+    return widgets.VBox([*controls.values(), image], layout=widgets.Layout(align_items="flex-start"))
