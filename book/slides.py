@@ -82,6 +82,35 @@ def default_slide_type(cell, first_md_seen: bool) -> str:
     return "-"
 
 
+def add_static_explorables(nb, dest: Path) -> int:
+    """Show each static explorable a cell names (``"explorable": name``) in place of its live widget, as in the book.
+
+    BokehJS is copied from the ``bokeh`` wheel into ``dest/bokeh``; the export is ``figures/explorables/NAME.json``.
+    Returns how many were added."""
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import transform
+    from helpers import explore, static_explorable
+
+    added = 0
+    for cell in nb.cells:
+        found = []
+        for name in transform.cell_explorables(cell):
+            path = ROOT / "figures" / "explorables" / f"{name}.json"
+            if path.exists():
+                if not added:
+                    static_explorable.copy_bokeh_js(dest / "bokeh")
+                exp = explore.read_export(path)
+                found.append((static_explorable.embed_html(exp, f"explorable-{name}", js_prefix="bokeh/" if not added else None),
+                              exp["helper"]))
+                added += 1
+        if found:
+            transform.replace_widget_outputs(cell, found)
+    return added
+
+
 def ensure_reveal() -> Path:
     vendor = OUT / "vendor"
     reveal = vendor / "node_modules" / "reveal.js"
@@ -111,6 +140,7 @@ def build_slides():
     links = []
     for path in main:
         nb = nbformat.read(path, as_version=4)
+        add_static_explorables(nb, dest)
         first_md = False
         for cell in nb.cells:
             if "slide_type" not in cell.metadata.get("slideshow", {}):

@@ -378,7 +378,10 @@ def embed_html(exp: dict, target_id: str | None = None, js_prefix: str | None = 
             + f'<noscript>{fallback}</noscript></div>\n'
             + f'<script type="application/json" id="{target_id}-doc">{item}</script>\n'
             + "<script>(function () { var el = document.getElementById(" + json.dumps(target_id + "-doc")
-            + "); if (window.Bokeh) { Bokeh.embed.embed_item(JSON.parse(el.textContent)); } })();</script>\n")
+            + "); if (window.Bokeh) { Bokeh.embed.embed_item(JSON.parse(el.textContent)); }"
+            # arrow keys on a focused slider move the slider, not the slide deck or the page around it
+            + " document.getElementById(" + json.dumps(target_id) + ").addEventListener('keydown',"
+            + " function (e) { e.stopPropagation(); }); })();</script>\n")
 
 
 def standalone_html(exp: dict, js_prefix: str) -> str:

@@ -69,3 +69,34 @@ def test_bokeh_js_is_copied_from_the_wheel(tmp_path):
 def test_bad_export_gets_one_clear_error(bad):
     with pytest.raises((ValueError, FileNotFoundError)):
         se.layout(bad)
+
+
+def test_live_explorable_draws_the_default_state_and_redraws_on_change():
+    import ipywidgets as widgets
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers.plotting import live_explorable
+
+    calls = []
+
+    def draw(k=1):
+        calls.append(k)
+        fig, ax = plt.subplots(figsize=(2, 2))
+        ax.plot(range(k + 1))
+        return fig
+
+    s = widgets.IntSlider(value=1, min=1, max=3, description="a long label")
+    box = live_explorable(draw, {"k": s})
+    image = box.children[-1]
+    first = bytes(image.value)
+    assert calls == [1] and first[:8] == b"\x89PNG\r\n\x1a\n" and not plt.get_fignums()   # drawn once, figure closed
+    s.value = 3
+    assert calls == [1, 3] and bytes(image.value) != first
+    assert s.style.description_width == "initial" and box.layout.align_items == "flex-start"
+    with pytest.raises(ValueError):
+        live_explorable(draw, {})
+    with pytest.raises(ValueError):
+        live_explorable("not a function", {"k": s})
