@@ -66,6 +66,7 @@ def script_tags(prefix: str) -> str:
 # ---------------------------------------------------------------------------------------------- controls
 # The index of the state shown: row-major over the sliders, in the export's order (explore.state_at).
 _INDEX_JS = """
+const S = cb_obj.__course_states || (cb_obj.__course_states = JSON.parse(S_json));
 function state_index() {
   let k = 0;
   for (let j = 0; j < P.length; j++) {
@@ -110,7 +111,9 @@ def _controls(exp):
 def _wire(widgets, params, exp, code: str, **sources):
     from bokeh.models import CustomJS
 
-    cb = CustomJS(args=dict(W=widgets, P=params, S=exp["states"], **sources), code=_INDEX_JS + code)
+    # the states travel as one JSON string (Bokeh would otherwise serialise every number as a model value: slow)
+    states = json.dumps(exp["states"], separators=(",", ":"))
+    cb = CustomJS(args=dict(W=widgets, P=params, S_json=states, **sources), code=_INDEX_JS + code)
     for w, p in zip(widgets, params):
         w.js_on_change("active" if (p.get("labels") or p.get("check")) else "value", cb)
 

@@ -50,7 +50,7 @@ def test_page_holds_the_exported_states(name):
 
     exp = explore.read_export(name)
     args = _callback_args(json.loads(json.dumps(json_item(se.layout(exp), "t"))))
-    assert args and all(a["S"] == json.loads(json.dumps(exp["states"])) for a in args)
+    assert args and all(json.loads(a["S_json"]) == json.loads(json.dumps(exp["states"])) for a in args)
     html = se.embed_html(exp, "t-id", js_prefix="../_static/bokeh/")
     assert 'id="t-id"' in html and html.count("<script src=") == len(se.BOKEH_BUNDLES)
     assert "https://" not in html and "http://" not in html      # nothing fetched from the network
