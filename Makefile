@@ -77,8 +77,10 @@ portability-ci: venv
 	  $(BIN)/pytest -q -p no:cacheprovider -n $(JOBS) --dist loadfile --no-loadscope-reorder $(NBVAL) $(LEDGER)
 
 # JupyterLab serves the repository root (so the notebooks' ../figures/ links resolve) and opens notebooks/;
-# as root (a container) it needs --allow-root
+# as root (a container) it needs --allow-root. The course's notebooks are trusted first: JupyterLab renders
+# the saved widget state (sliders and the figure they redraw, before any kernel runs) only in a trusted notebook.
 lab: venv
+	@$(BIN)/jupyter trust $(NOTEBOOKS) >/dev/null
 	$(BIN)/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) --ServerApp.root_dir="$(CURDIR)" \
 	  --LabApp.default_url=/lab/tree/notebooks $(LAB_ARGS)
 

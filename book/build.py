@@ -8,12 +8,15 @@ Steps:
    (``notebooks/``, ``notebooks/solutions/``, ``figures/``), so every relative link and every
    ``../figures/*.png`` in the notebooks resolves as it does in Jupyter. The notebooks are copied
    rewritten by ``book/transform.py``: theorem/proof paragraphs become sphinx-proof blocks, each
-   ``## Exercises`` section gets a link to its solutions page, live widget outputs become a note.
+   ``## Exercises`` section gets a link to its solutions page, live widget outputs become a note -- or,
+   in a cell whose metadata names a static explorable (``figures/explorables/NAME.json``, written by
+   ``helpers.explore``), that explorable: Bokeh sliders swapping the precomputed states.
    The landing page ``index.md`` is README.md's title, introduction and course map; the table of
    contents is built from the notebooks present (a glob, not a list). Files are only rewritten when
    their content changes, so a second build is incremental.
 2. ``sphinx-build -c book`` with execution off (myst-nb shows the stored, nbval-verified outputs).
-3. copy MathJax 3 from the ``django-static-mathjax`` wheel into ``_static/mathjax`` (book/assets.py).
+3. copy MathJax 3 from the ``django-static-mathjax`` wheel into ``_static/mathjax`` (book/assets.py) and BokehJS
+   from the ``bokeh`` wheel into ``_static/bokeh`` (the static explorables; never a CDN).
 
 The slides are built by ``book/slides.py`` (``make slides``) into ``_build/slides``; the book's
 sidebar links to them.
@@ -35,6 +38,7 @@ import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import assets  # noqa: E402
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))  # helpers (the static explorables)
 import transform  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +53,28 @@ def notebook_id(path: Path) -> str:
     """A notebook's id: its file name up to the first underscore ("05" for 05_tiny_bert_lab.ipynb, "02a" for a part
     of a notebook split in three, and the same id for its solutions, 02a_solutions.ipynb)."""
     return path.name.split("_", 1)[0]
+BOKEH_DIR = "bokeh"      # under _static: BokehJS for the static explorables
+EXPLORABLES_DIR = FIG_DIR / "explorables"
+
+
+def explorable_embedder(rel: Path, exports_dir: Path = EXPLORABLES_DIR):
+    """``embed(name, first)`` for ``transform.rewrite_notebook``: the static explorable ``name``'s HTML on the page
+    of ``rel`` (a path under the source root), BokehJS loaded from ``_static/bokeh`` by the page's first one."""
+    from helpers import explore, static_explorable
+
+    prefix = "../" * (len(rel.parts) - 1) + f"_static/{BOKEH_DIR}/"
+
+    def embed(name: str, first: bool):
+        path = exports_dir / f"{name}.json"
+        if not path.exists():
+            print(f"warning: {rel}: no static explorable {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} "
+                  "(python -m helpers.explore, or run its notebook); the live widget becomes a note")
+            return None
+        exp = explore.read_export(path)
+        html = static_explorable.embed_html(exp, f"explorable-{name}", js_prefix=prefix if first else None)
+        return html, exp["helper"]
+
+    return embed
 
 
 def course_notebooks(only: list[str] | None = None) -> tuple[list[Path], list[Path]]:
@@ -191,7 +217,7 @@ def stage(src: Path, only: list[str] | None = None, slides: bool = False) -> dic
     if not main:
         raise ValueError(f"no notebooks to build (only={only!r}) in {NB_DIR}")
     summary = {"notebooks": len(main), "solutions": len(sols), "proof_blocks": 0, "solutions_links": 0, "widgets": 0,
-               "citations": 0}
+               "citations": 0, "explorables": 0}
     wanted = set()
     sol_names = {notebook_id(p): p for p in sols}
     for path in main + sols:
@@ -200,11 +226,13 @@ def stage(src: Path, only: list[str] | None = None, slides: bool = False) -> dic
         sol = sol_names.get(notebook_id(path)) if path.parent == NB_DIR else None
         href = sol.relative_to(NB_DIR).as_posix() if sol else None
         nb, s = transform.rewrite_notebook(nb, label_prefix=path.stem, solutions_href=href,
-                                           solutions_title=_title(sol) if sol else None)
+                                           solutions_title=_title(sol) if sol else None,
+                                           embed=explorable_embedder(rel))
         summary["proof_blocks"] += s["proof_blocks"]
         summary["solutions_links"] += int(s["solutions_link"])
         summary["widgets"] += s["widgets"]
         summary["citations"] += len(s["citations"])
+        summary["explorables"] += s["explorables"]
         _write_if_changed(src / rel, nbformat.writes(nb))
         wanted.add(rel.as_posix())
     # drop staged notebooks that are gone from the repository (renamed, or not in this subset)
@@ -224,6 +252,12 @@ def stage(src: Path, only: list[str] | None = None, slides: bool = False) -> dic
     _write_if_changed(src / "bibliography.md", BIBLIOGRAPHY_PAGE)
     _write_if_changed(src / "references.bib", (CONF_DIR / "references.bib").read_text(encoding="utf-8"))
     return summary
+
+
+def copy_bokeh(out: Path) -> None:
+    from helpers import static_explorable
+
+    static_explorable.copy_bokeh_js(out / "_static" / BOKEH_DIR)
 
 
 class _ArticleText(HTMLParser):
@@ -345,6 +379,7 @@ def build(out: Path | None = None, src: Path | None = None, only: list[str] | No
     rc = build_main(args + [str(src), str(out)])
     copy_mathjax(out)
     summary["search_text_bytes"] = write_search_text(out)
+    copy_bokeh(out)
     summary["warnings"] = [w for w in warnings_file.read_text().splitlines() if w.strip()] if warnings_file.exists() else []
     summary["seconds"] = time.perf_counter() - t0
     if rc != 0:
@@ -379,8 +414,8 @@ def main(argv=None) -> int:
     for w in s["warnings"]:
         print("warning:", w)
     print(f"book: {s['notebooks']} notebooks + {s['solutions']} solutions, {s['proof_blocks']} theorem/proof blocks, "
-          f"{s['solutions_links']} exercise->solutions links, {s['widgets']} widget outputs replaced, "
-          f"{s['citations']} citations, "
+          f"{s['solutions_links']} exercise->solutions links, {s['widgets']} widget outputs replaced "
+          f"({s['explorables']} by static explorables), {s['citations']} citations, "
           f"{len(s['warnings'])} warnings, {s['seconds']:.1f} s -> {out / 'index.html'}")
     return 0
 

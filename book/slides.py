@@ -111,6 +111,35 @@ def prepare(nb) -> nbformat.NotebookNode:
     return nb
 
 
+def add_static_explorables(nb, dest: Path) -> int:
+    """Show each static explorable a cell names (``"explorable": name``) in place of its live widget, as in the book.
+
+    BokehJS is copied from the ``bokeh`` wheel into ``dest/bokeh``; the export is ``figures/explorables/NAME.json``.
+    Returns how many were added."""
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import transform
+    from helpers import explore, static_explorable
+
+    added = 0
+    for cell in nb.cells:
+        found = []
+        for name in transform.cell_explorables(cell):
+            path = ROOT / "figures" / "explorables" / f"{name}.json"
+            if path.exists():
+                if not added:
+                    static_explorable.copy_bokeh_js(dest / "bokeh")
+                exp = explore.read_export(path)
+                found.append((static_explorable.embed_html(exp, f"explorable-{name}", js_prefix="bokeh/" if not added else None),
+                              exp["helper"]))
+                added += 1
+        if found:
+            transform.replace_widget_outputs(cell, found)
+    return added
+
+
 def fix_links(body: str, main_stems: set[str]) -> tuple[str, set[str]]:
     """Point the notebooks' relative links at what exists beside the decks; return (body, figures used)."""
     figures: set[str] = set()
@@ -165,7 +194,9 @@ def build_slides(out: Path | None = None, only: list[str] | None = None) -> dict
     )
     links, figures, problems = [], set(), []
     for path in main:
-        nb = prepare(nbformat.read(path, as_version=4))
+        nb = nbformat.read(path, as_version=4)
+        add_static_explorables(nb, dest)          # before prepare(), which turns the remaining widgets into a note
+        nb = prepare(nb)
         body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
         body, used = fix_links(body, stems)
         figures |= used

@@ -17,7 +17,10 @@ Where a block ends:
 
 :func:`add_solutions_link` appends a link to the solutions page at the end of the notebook's
 ``## Exercises`` section; :func:`replace_widget_outputs` swaps a live ipywidget's output (which a
-static page cannot run) for a sentence that says how to open it live; :func:`strip_test_markers`
+static page cannot run) for a sentence that says how to open it live -- or, in a code cell whose
+metadata names a static explorable (``"explorable": "04_rare_word"``, an export of
+``helpers.explore``), for that explorable: Bokeh sliders that swap the precomputed states in the
+browser (:func:`static_explorable_output`; the HTML comes from ``book/build.py``); :func:`strip_test_markers`
 removes nbval's comment markers (``# NBVAL_IGNORE_OUTPUT`` …) from the code shown;
 :func:`cite_comments` turns a reference's ``<!-- cite: key -->`` (invisible in Jupyter) into a citation
 of the book's one BibTeX file, book/references.bib (sphinxcontrib-bibtex).
@@ -205,16 +208,58 @@ def add_solutions_link(source: str, solutions_href: str, title: str | None = Non
     return source[: m.start()] + section + note + ("\n" + tail if tail else ""), True
 
 
-def replace_widget_outputs(cell) -> bool:
-    """Replace ipywidget outputs of a code cell (dead in a static page) by a note; True if any were."""
+EXPLORABLE_KEY = "explorable"   # code-cell metadata: the static explorable shown in place of the live widget
+EXPLORABLE_NOTE = (
+    "<p class=\"explorable-note\"><em>Static explorable: the sliders below swap states precomputed by the same "
+    "function the live widget calls (<code>{helper}</code>), so each position shows what the kernel computes there. "
+    "Open the notebook in Jupyter Lab (<code>make lab</code>) to run the live widget at any position.</em></p>\n"
+)
+
+
+def cell_explorables(cell) -> list[str]:
+    """The static explorables a code cell's metadata names (``"explorable": name`` or a list of names)."""
+    names = cell.get("metadata", {}).get(EXPLORABLE_KEY) if cell.get("cell_type") == "code" else None
+    if names is None:
+        return []
+    names = [names] if isinstance(names, str) else list(names)
+    if not all(isinstance(n, str) and n for n in names):
+        raise ValueError(f"cell metadata {EXPLORABLE_KEY!r} must be a name or a list of names, got {names!r}")
+    return names
+
+
+def static_explorable_output(html: str, helper: str) -> dict:
+    """A display_data output that shows a static explorable (``html`` from ``helpers.static_explorable.embed_html``)."""
+    import nbformat
+
+    return nbformat.v4.new_output("display_data", data={"text/html": EXPLORABLE_NOTE.format(helper=helper) + html,
+                                                         "text/plain": "static explorable"})
+
+
+def replace_widget_outputs(cell, explorables: list | None = None) -> bool:
+    """Replace ipywidget outputs of a code cell (dead in a static page); True if any were.
+
+    ``explorables``: ``[(html, helper), ...]`` static explorables to show instead (in place of the first
+    widget output, or after the cell's outputs when it has none); without them each widget output
+    becomes a note saying how to open it live.
+    """
     if cell.get("cell_type") != "code":
         return False
     changed = False
-    for out in cell.get("outputs", []):
+    outs = cell.get("outputs", [])
+    new = [static_explorable_output(h, helper) for h, helper in (explorables or [])]
+    for i, out in enumerate(outs):
         data = out.get("data", {})
         if WIDGET_MIME in data:
-            out["data"] = {"text/markdown": WIDGET_NOTE}
+            if new:
+                outs[i: i + 1] = new
+                new = []
+            else:
+                out["data"] = {"text/markdown": WIDGET_NOTE}
             changed = True
+    if new:
+        outs.extend(new)
+        cell["outputs"] = outs
+        changed = True
     return changed
 
 
@@ -248,10 +293,16 @@ def strip_test_markers(source: str) -> str:
     return TEST_MARKER_RE.sub("", source)
 
 
-def rewrite_notebook(nb, label_prefix: str = "", solutions_href: str | None = None, solutions_title: str | None = None):
-    """Return a copy of notebook ``nb`` (an nbformat node) rewritten for the book, and a summary dict."""
+def rewrite_notebook(nb, label_prefix: str = "", solutions_href: str | None = None, solutions_title: str | None = None,
+                     embed=None):
+    """Return a copy of notebook ``nb`` (an nbformat node) rewritten for the book, and a summary dict.
+
+    ``embed(name, first)``: the HTML of static explorable ``name`` and the helper it was computed with,
+    ``(html, helper)``, or None when it has no export (``first``: the page's first explorable, which loads
+    BokehJS); cells whose metadata names an explorable show it in place of their live widget.
+    """
     nb = copy.deepcopy(nb)
-    summary = {"proof_blocks": 0, "solutions_link": False, "widgets": 0, "citations": []}
+    summary = {"proof_blocks": 0, "solutions_link": False, "widgets": 0, "explorables": 0, "citations": []}
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             src, keys = cite_comments(cell.source)
@@ -265,7 +316,13 @@ def rewrite_notebook(nb, label_prefix: str = "", solutions_href: str | None = No
         else:
             if cell.cell_type == "code":
                 cell.source = strip_test_markers(cell.source)
-            if replace_widget_outputs(cell):
+            found = []
+            for name in cell_explorables(cell) if embed else []:
+                got = embed(name, summary["explorables"] == 0)   # the page's first one loads BokehJS
+                if got is not None:
+                    found.append(got)
+                    summary["explorables"] += 1
+            if replace_widget_outputs(cell, found):
                 summary["widgets"] += 1
     nb.metadata.pop("widgets", None)  # saved widget state: no JS on the page will use it
     return nb, summary

@@ -265,11 +265,57 @@ def test_widget_outputs_become_a_note_and_the_notebook_is_not_modified():
     nb.cells = [cell, nbformat.v4.new_markdown_cell("**Theorem 1.** S.")]
     nb.metadata["widgets"] = {"state": {}}
     new, summary = transform.rewrite_notebook(nb)
-    assert summary == {"proof_blocks": 1, "solutions_link": False, "widgets": 1, "citations": []}
+    assert summary == {"proof_blocks": 1, "solutions_link": False, "widgets": 1, "explorables": 0, "citations": []}
     assert new.cells[0].outputs[0]["data"] == {"text/markdown": transform.WIDGET_NOTE}
     assert "widgets" not in new.metadata
     assert "application/vnd.jupyter.widget-view+json" in nb.cells[0].outputs[0]["data"]  # original untouched
     assert nb.cells[1].source == "**Theorem 1.** S."
+
+
+def test_a_cell_naming_a_static_explorable_shows_it_in_place_of_the_widget():
+    widget = {"application/vnd.jupyter.widget-view+json": {"model_id": "x", "version_major": 2, "version_minor": 0},
+              "text/plain": "VBox(...)"}
+    nb = nbformat.v4.new_notebook()
+    cells = [nbformat.v4.new_code_cell("w") for _ in range(3)]
+    for c in cells[:2]:
+        c.outputs = [nbformat.v4.new_output("stream", text="x\n"), nbformat.v4.new_output("display_data", data=widget)]
+    cells[0].metadata["explorable"] = "04_rare_word"
+    cells[2].metadata["explorable"] = ["missing", "06_metrics_disagree"]   # no widget output: appended
+    nb.cells = cells
+    calls = []
+
+    def embed(name, first):
+        calls.append((name, first))
+        return None if name == "missing" else (f"<div>{name}</div>", f"helpers.explore.{name}")
+
+    new, summary = transform.rewrite_notebook(nb, embed=embed)
+    assert calls == [("04_rare_word", True), ("missing", False), ("06_metrics_disagree", False)]
+    assert summary["explorables"] == 2 and summary["widgets"] == 3
+    html = new.cells[0].outputs[1]["data"]["text/html"]
+    assert html.endswith("<div>04_rare_word</div>") and "helpers.explore.04_rare_word" in html
+    assert new.cells[0].outputs[0]["output_type"] == "stream"
+    assert new.cells[1].outputs[1]["data"] == {"text/markdown": transform.WIDGET_NOTE}   # no metadata: the note
+    assert new.cells[2].outputs[-1]["data"]["text/html"].endswith("<div>06_metrics_disagree</div>")
+    bad = nbformat.v4.new_code_cell("w")
+    bad.metadata["explorable"] = [3]
+    nb.cells = [bad]
+    with pytest.raises(ValueError):
+        transform.rewrite_notebook(nb, embed=embed)
+
+
+def test_book_pages_show_the_static_explorables_with_local_bokehjs(book):
+    out, summary = book
+    assert summary["explorables"] >= 2
+    for nb in MAIN:
+        cells = nbformat.read(nb, as_version=4).cells
+        names = [n for c in cells for n in transform.cell_explorables(c)]
+        page = _html(out, nb)
+        for name in names:
+            if (build.EXPLORABLES_DIR / f"{name}.json").exists():
+                assert f'id="explorable-{name}"' in page and f'id="explorable-{name}-doc"' in page, (nb.name, name)
+        if names:
+            for js in re.findall(r'<script src="([^"]*bokeh[^"]*)"', page):
+                assert not js.startswith(("http:", "https:", "//")) and (out / nb.relative_to(ROOT)).parent.joinpath(js).resolve().exists()
 
 
 # ----------------------------------------------------------------------------- the checker can fail

@@ -1,5 +1,7 @@
-"""Tests for helpers.explore: the computations behind notebook 02a's and 04's explorables."""
+"""Tests for helpers.explore: the computations behind the explorables (notebooks 02a, 04, 06, 09) and their static exports."""
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
@@ -95,3 +97,100 @@ def test_hull_explorable_bad_input(kwargs):
 def test_rare_word_explorable_bad_input(kwargs):
     with pytest.raises(ValueError):
         explore.rare_word_explorable(**kwargs)
+
+
+# ------------------------------------------------------------------ notebook 06 and 09 states
+def test_metrics_disagree_state_separates_the_metrics():
+    base = explore.metrics_disagree_explorable()
+    shifted = explore.metrics_disagree_explorable(shift=1.0)
+    rogue = explore.metrics_disagree_explorable(rogue=8.0)
+    assert list(base) == list(explore.DISAGREE_METRICS.values())
+    assert abs(base["random-pair cos"]) < 0.02 and base["IsoScore"] > 0.9
+    assert shifted["random-pair cos"] > 0.4 and abs(shifted["top-dim share"] - base["top-dim share"]) < 0.02
+    assert rogue["top-dim share"] > 0.5 and abs(rogue["random-pair cos"]) < 0.05
+    assert explore.metrics_disagree_explorable(clusters=3.0) == explore.metrics_disagree_explorable(clusters=3)
+
+
+def _part():
+    rows = []
+    for opt, cos, gap in (("adam", 0.66, 0.3), ("coupled_adam", 0.0, 0.35), ("sgd", 0.001, 1.1), ("sign", 0.71, 0.38)):
+        for seed in (0, 1):
+            rows.append({"cell": f"{opt} / tied / bias / mlm", "seed": seed, "cos": cos + 0.001 * seed,
+                         "loss - unigram": gap, "eff rank": 120.0, "common share": 0.9, "top dim": 0.01})
+    return {"steps": 50, "seeds": [0, 1], "runs": rows}
+
+
+def test_optimizer_cone_state_splits_the_runs():
+    st = explore.optimizer_cone_explorable(_part(), "sgd")
+    assert st["label"] == "SGD" and len(st["runs"]) == 2 and len(st["others"]) == 6
+    assert st["runs"][0]["context"] == "tied / bias / mlm" and st["mean"]["cos"] == pytest.approx(0.0015)
+    assert {r["optimizer"] for r in st["others"]} == {"adam", "coupled_adam", "sign"}
+
+
+@pytest.mark.parametrize("part, opt", [({}, "adam"), ({"runs": []}, "adam"), ({"runs": [{"cell": "x"}]}, "adam"),
+                                       (_part(), "lion")])
+def test_optimizer_cone_bad_input(part, opt):
+    with pytest.raises(ValueError):
+        explore.optimizer_cone_explorable(part, opt)
+
+
+# ------------------------------------------------------------------ the static exports
+def test_static_grids_are_positions_the_live_sliders_reach():
+    live_steps = {"02_hull": {"shift": 0.1, "spread": 0.1}, "04_rare_word": {"log_eps": 0.25, "log_lam": 0.25},
+                  "06_metrics_disagree": {"shift": 0.075, "rogue": 0.5, "zipf": 0.1, "clusters": 1}}
+    for name, steps in live_steps.items():
+        for p, lab, vals, default in explore.GRIDS[name]:
+            assert default in vals
+            if p in steps:
+                k = np.asarray(vals) / steps[p]
+                assert np.allclose(k, np.round(k)), (name, p)
+
+
+@pytest.fixture(scope="module")
+def committed():
+    return {n: explore.read_export(explore.exports_dir() / f"{n}.json") for n in explore.GRIDS}
+
+
+def test_committed_exports_are_the_helpers_states(committed):
+    """The states the book shows are what the kernel computes at those slider positions (a few, recomputed)."""
+    exp = committed["04_rare_word"]
+    for le, ll in ((-4.0, -2.0), (-1.0, -3.5), (-0.5, 0.0)):
+        st = explore.rare_word_explorable(10.0 ** le, 10.0 ** ll, seed=exp["seed"])
+        assert explore.state_at(exp, log_eps=le, log_lam=ll) == explore.rare_word_state_record(st)
+    assert np.allclose(exp["fixed"]["H"], st.H, rtol=1e-4, atol=1e-9) and exp["fixed"]["seen"] == st.seen.tolist()
+    exp = committed["06_metrics_disagree"]
+    for knobs in (dict(shift=0.0, rogue=0.0, zipf=0.0, clusters=1), dict(shift=0.9, rogue=4.0, zipf=1.5, clusters=6)):
+        want = explore.metrics_disagree_explorable(**knobs, seed=exp["seed"])
+        assert explore.state_at(exp, **knobs) == explore._plain(list(want.values()))
+    exp = committed["02_hull"]
+    for sh, sp, b in ((1.5, 0.6, 0), (0.0, 1.2, 1)):
+        st = explore.hull_explorable(sh, sp, seed=exp["seed"], boundary=bool(b))
+        assert explore.state_at(exp, shift=sh, spread=sp, boundary=b) == explore.hull_state_record(st)
+    assert exp["path_steps"] == explore.hull_path_steps(3000).tolist()
+
+
+def test_committed_exports_cover_their_grids(committed):
+    for name, exp in committed.items():
+        assert [(p["name"], p["label"], p["values"], p["default"]) for p in exp["params"]] == \
+            [(p, lab, list(v), d) for p, lab, v, d in explore.GRIDS[name]]
+        assert len(exp["states"]) == np.prod([len(v) for _, _, v, _ in explore.GRIDS[name]])
+    # the stored states differ where the sliders differ (the grid is not one state repeated)
+    assert len({json.dumps(s) for s in committed["04_rare_word"]["states"]}) == len(committed["04_rare_word"]["states"])
+
+
+def test_state_at_and_export_roundtrip(tmp_path):
+    exp = explore.optimizer_cone_export({"a": _part()}, {"cos": 1e-6, "eff rank": 127.9}, source="test")
+    path = explore.write_export(exp, tmp_path / "09_optimizer_cone.json")
+    back = explore.read_export(path)
+    assert back == json.loads(json.dumps(exp))
+    assert explore.state_at(back, part=0, optimizer=2)["label"] == "SGD"
+    with pytest.raises(ValueError):
+        explore.state_at(back, part=0)
+    with pytest.raises(ValueError):
+        explore.state_at(back, part=0, optimizer=7)
+    with pytest.raises(ValueError):
+        explore.export("09_optimizer_cone")
+    with pytest.raises(ValueError):
+        explore.optimizer_cone_export({})
+    with pytest.raises(FileNotFoundError):
+        explore.read_export(tmp_path / "missing.json")
