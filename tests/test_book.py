@@ -303,6 +303,7 @@ def test_a_cell_naming_a_static_explorable_shows_it_in_place_of_the_widget():
         transform.rewrite_notebook(nb, embed=embed)
 
 
+@pytest.mark.book_build
 def test_book_pages_show_the_static_explorables_with_local_bokehjs(book):
     out, summary = book
     assert summary["explorables"] >= 2
@@ -459,3 +460,14 @@ def test_cite_comments_become_roles_and_bad_ones_are_refused():
     assert transform.cite_comments("<!-- a plain comment -->") == ("<!-- a plain comment -->", [])
     with pytest.raises(ValueError, match="BibTeX keys"):
         transform.cite_comments("<!-- cite: two words -->")
+
+
+def test_every_test_of_the_real_build_is_marked_book_build():
+    """make test deselects book_build; a test taking the ``book`` fixture without the mark would build the
+    whole book inside make test's budget."""
+    import inspect
+
+    unmarked = [name for name, fn in globals().items()
+                if name.startswith("test_") and callable(fn) and "book" in inspect.signature(fn).parameters
+                and not any(m.name == "book_build" for m in getattr(fn, "pytestmark", []))]
+    assert unmarked == [], unmarked

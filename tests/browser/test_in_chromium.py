@@ -43,12 +43,12 @@ DECK = "04"  # the deck built and opened (math, a proof, a figure linked from th
 LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
 
 #: Pages (relative to the build root: "book/notebooks/NN_x.html" or "slides/NN_x.slides.html") that must
-#: hold a static explorable whose slider changes what is shown. EMPTY FOR NOW: the static explorables
-#: (issue 26 item 1) are built in another branch; the lead fills this list when merging it, e.g.
-#: ["book/notebooks/02_unseen_words_convex_hull.html", "book/notebooks/04_rare_words.html",
-#:  "book/notebooks/06_pretrained_word_embeddings.html", "book/notebooks/09_what_causes_the_cone.html"].
-#: Until then the check still moves every slider it finds on any page, and its own test below shows it can fail.
-EXPECTED_SLIDER_PAGES: list[str] = []
+#: hold a static explorable whose slider changes what is shown: the three slider explorables in the book and
+#: in the deck this test builds. (Notebook 09's explorable is driven by buttons, not a slider: the check
+#: does not press buttons, so it is not listed; test_explore / test_static_explorable check its states.)
+EXPECTED_SLIDER_PAGES: list[str] = [
+    "book/notebooks/02a_unseen_words_convex_hull.html", "book/notebooks/04_rare_words.html",
+    "book/notebooks/06_pretrained_word_embeddings.html", "slides/04_rare_words.slides.html"]
 
 # --------------------------------------------------------------------------------------------- JS probes
 
