@@ -49,3 +49,26 @@ def _rank(item):
 
 def pytest_collection_modifyitems(session, config, items):
     items.sort(key=_rank)  # stable: a notebook's cells keep their order
+
+
+# COURSE_TIMELINE=FILE: each xdist worker appends one line per test item it ran ("worker file-start end file"), to
+# see how `make test`'s two workers were kept busy (idle gaps, lock waits, the tail) -- a diagnostic, off by default
+_TIMELINE = os.environ.get("COURSE_TIMELINE") if os.environ.get("PYTEST_XDIST_WORKER") else None
+_FILE_START: dict = {}
+
+
+def pytest_runtest_logstart(nodeid, location):
+    if _TIMELINE:
+        import time
+
+        _FILE_START.setdefault(nodeid.split("::")[0], time.time())
+
+
+def pytest_runtest_logfinish(nodeid, location):
+    if _TIMELINE:
+        import time
+
+        f = nodeid.split("::")[0]
+        worker = os.environ["PYTEST_XDIST_WORKER"]
+        with open(_TIMELINE, "a") as fh:   # one line per item; the last line of a file gives its end
+            fh.write(f"{worker} {_FILE_START[f]:.2f} {time.time():.2f} {f}\n")
