@@ -5,7 +5,7 @@ them (a static matplotlib figure of the default state, compared by nbval, plus a
 layer when ``ipywidgets`` is importable). Keeping the maths here means it is unit-tested
 (``tests/test_explore.py``) instead of living in a callback.
 
-- :func:`hull_explorable` (notebook 02): a 2-D cloud of hidden states, shifted and spread by the
+- :func:`hull_explorable` (notebook 02a): a 2-D cloud of hidden states, shifted and spread by the
   sliders; where the origin lies relative to its hull (:func:`helpers.theory.origin_position`), the
   cone of uniformly negative directions, a separating line, and gradient descent's path for a
   never-seen word's embedding on ``L(w) = mean_i log(exp<h_i, w> + C_i)``.
@@ -73,10 +73,10 @@ def _int(x, name: str, lo: int) -> int:
     return int(x)
 
 
-# ------------------------------------------------------------------------------ notebook 02
+# ------------------------------------------------------------------------------ notebook 02a
 @dataclass(frozen=True)
 class HullState:
-    """One state of notebook 02's explorable (all arrays float64).
+    """One state of notebook 02a's explorable (all arrays float64).
 
     H: (n, 2) hidden states; log_C: (n,); hull: (k,) indices of the hull's vertices in order;
     position: "outside" | "boundary" | "interior" (``theory.origin_position``);
@@ -134,7 +134,7 @@ def _hull_vertices(H: np.ndarray) -> np.ndarray:
 
 def hull_explorable(shift: float = 1.5, spread: float = 0.6, *, n: int = 30, seed: int = 0,
                     steps: int = 3000, lr: float = 1.0, boundary: bool = False) -> HullState:
-    """Compute one state of notebook 02's explorable.
+    """Compute one state of notebook 02a's explorable.
 
     The cloud is ``spread * z_i + shift * (2, 1)/sqrt(5)`` with ``z_i`` standard normal in 2-D
     (``n`` points, ``seed``), and ``log C_i ~ N(1, 0.5^2)``. ``shift`` moves the cloud away from the
@@ -387,7 +387,7 @@ def hull_state_record(st: HullState) -> dict:
 
 
 def export_hull(seed: int = 0) -> dict:
-    """Every state of notebook 02's hull explorable on ``GRIDS["02_hull"]`` (``hull_explorable(shift, spread, seed=seed, boundary=b)``)."""
+    """Every state of notebook 02a's hull explorable on ``GRIDS["02_hull"]`` (``hull_explorable(shift, spread, seed=seed, boundary=b)``)."""
     out = _header("02_hull", "Where the origin lies relative to the hull, and what gradient descent does",
                   "hull_explorable", seed)
     out["path_steps"] = _plain(hull_path_steps(3000))   # hull_explorable's default steps
