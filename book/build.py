@@ -53,28 +53,16 @@ def notebook_id(path: Path) -> str:
     """A notebook's id: its file name up to the first underscore ("05" for 05_tiny_bert_lab.ipynb, "02a" for a part
     of a notebook split in three, and the same id for its solutions, 02a_solutions.ipynb)."""
     return path.name.split("_", 1)[0]
+
+
 BOKEH_DIR = "bokeh"      # under _static: BokehJS for the static explorables
 EXPLORABLES_DIR = FIG_DIR / "explorables"
 
 
 def explorable_embedder(rel: Path, exports_dir: Path = EXPLORABLES_DIR):
-    """``embed(name, first)`` for ``transform.rewrite_notebook``: the static explorable ``name``'s HTML on the page
-    of ``rel`` (a path under the source root), BokehJS loaded from ``_static/bokeh`` by the page's first one."""
-    from helpers import explore, static_explorable
-
-    prefix = "../" * (len(rel.parts) - 1) + f"_static/{BOKEH_DIR}/"
-
-    def embed(name: str, first: bool):
-        path = exports_dir / f"{name}.json"
-        if not path.exists():
-            print(f"warning: {rel}: no static explorable {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} "
-                  "(python -m helpers.explore, or run its notebook); the live widget becomes a note")
-            return None
-        exp = explore.read_export(path)
-        html = static_explorable.embed_html(exp, f"explorable-{name}", js_prefix=prefix if first else None)
-        return html, exp["helper"]
-
-    return embed
+    """``transform.explorable_embedder`` for the page of ``rel`` (a path under the source root): BokehJS from
+    ``_static/bokeh``."""
+    return transform.explorable_embedder(exports_dir, "../" * (len(rel.parts) - 1) + f"_static/{BOKEH_DIR}/", str(rel))
 
 
 def course_notebooks(only: list[str] | None = None) -> tuple[list[Path], list[Path]]:

@@ -32,6 +32,7 @@ from pathlib import Path
 import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))  # helpers (the static explorables)
 import assets  # noqa: E402
 import transform  # noqa: E402
 
@@ -95,49 +96,23 @@ def default_slide_type(cell, first_md_seen: bool) -> str:
     return "-"
 
 
-def prepare(nb) -> nbformat.NotebookNode:
-    """Slide types, widget outputs -> note, test markers out of the code (on a copy of ``nb``)."""
+def prepare(nb, embed=None) -> nbformat.NotebookNode:
+    """Slide types, widget outputs -> the static explorable a cell names (through ``embed``, as in the book;
+    ``transform.explorable_embedder``) or a note, test markers out of the code (on a copy of ``nb``)."""
     nb = nbformat.from_dict(nb)  # a copy
-    first_md = False
+    first_md, shown = False, 0
     for cell in nb.cells:
         if "slide_type" not in cell.metadata.get("slideshow", {}):
             cell.metadata.setdefault("slideshow", {})["slide_type"] = default_slide_type(cell, first_md)
         if cell.cell_type == "markdown":
             first_md = True
         elif cell.cell_type == "code":
-            transform.replace_widget_outputs(cell)
+            found = transform.embed_explorables(cell, embed, shown)
+            shown += len(found)
+            transform.replace_widget_outputs(cell, found)
             cell.source = transform.strip_test_markers(cell.source)
     nb.metadata.pop("widgets", None)  # saved widget state: nothing on the page would use it
     return nb
-
-
-def add_static_explorables(nb, dest: Path) -> int:
-    """Show each static explorable a cell names (``"explorable": name``) in place of its live widget, as in the book.
-
-    BokehJS is copied from the ``bokeh`` wheel into ``dest/bokeh``; the export is ``figures/explorables/NAME.json``.
-    Returns how many were added."""
-    import sys
-
-    sys.path.insert(0, str(ROOT))
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import transform
-    from helpers import explore, static_explorable
-
-    added = 0
-    for cell in nb.cells:
-        found = []
-        for name in transform.cell_explorables(cell):
-            path = ROOT / "figures" / "explorables" / f"{name}.json"
-            if path.exists():
-                if not added:
-                    static_explorable.copy_bokeh_js(dest / "bokeh")
-                exp = explore.read_export(path)
-                found.append((static_explorable.embed_html(exp, f"explorable-{name}", js_prefix="bokeh/" if not added else None),
-                              exp["helper"]))
-                added += 1
-        if found:
-            transform.replace_widget_outputs(cell, found)
-    return added
 
 
 def fix_links(body: str, main_stems: set[str]) -> tuple[str, set[str]]:
@@ -193,10 +168,12 @@ def build_slides(out: Path | None = None, only: list[str] | None = None) -> dict
         reveal_url_prefix="reveal.js", reveal_theme=THEME, reveal_scroll=True, mathjax_url=MATHJAX_URL,
     )
     links, figures, problems = [], set(), []
+    from helpers import static_explorable
+
     for path in main:
-        nb = nbformat.read(path, as_version=4)
-        add_static_explorables(nb, dest)          # before prepare(), which turns the remaining widgets into a note
-        nb = prepare(nb)
+        embed = transform.explorable_embedder(FIG_DIR / "explorables", "bokeh/", path.name,
+                                              on_first=lambda: static_explorable.copy_bokeh_js(dest / "bokeh"))
+        nb = prepare(nbformat.read(path, as_version=4), embed)
         body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
         body, used = fix_links(body, stems)
         figures |= used

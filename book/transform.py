@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import copy
 import re
+from pathlib import Path
 
 KINDS = {
     "theorem": "theorem",
@@ -293,6 +294,39 @@ def strip_test_markers(source: str) -> str:
     return TEST_MARKER_RE.sub("", source)
 
 
+def embed_explorables(cell, embed, on_page: int = 0) -> list:
+    """``[(html, helper)]`` of the static explorables ``cell`` names that ``embed(name, first)`` can show (``[]``
+    without ``embed``); ``on_page``: how many the page holds before this cell -- its first one loads BokehJS."""
+    found = []
+    for name in cell_explorables(cell) if embed else []:
+        got = embed(name, on_page + len(found) == 0)
+        if got is not None:
+            found.append(got)
+    return found
+
+
+def explorable_embedder(exports_dir: Path, js_prefix: str, label: str, on_first=None):
+    """``embed(name, first)`` for :func:`rewrite_notebook` and the slides: the static explorable ``name``'s HTML
+    (``exports_dir/NAME.json``, an export of ``helpers.explore``) and the helper it was computed with, or None
+    (with a warning naming ``label``) when it has no export. The page's first one loads BokehJS from ``js_prefix``,
+    after ``on_first()`` (e.g. copying BokehJS beside a deck) has run."""
+
+    def embed(name: str, first: bool):
+        from helpers import explore, static_explorable
+
+        path = Path(exports_dir) / f"{name}.json"
+        if not path.exists():
+            print(f"warning: {label}: no static explorable {path} (python -m helpers.explore, or run its notebook); "
+                  "the live widget becomes a note")
+            return None
+        if first and on_first is not None:
+            on_first()
+        exp = explore.read_export(path)
+        return static_explorable.embed_html(exp, f"explorable-{name}", js_prefix=js_prefix if first else None), exp["helper"]
+
+    return embed
+
+
 def rewrite_notebook(nb, label_prefix: str = "", solutions_href: str | None = None, solutions_title: str | None = None,
                      embed=None):
     """Return a copy of notebook ``nb`` (an nbformat node) rewritten for the book, and a summary dict.
@@ -316,12 +350,8 @@ def rewrite_notebook(nb, label_prefix: str = "", solutions_href: str | None = No
         else:
             if cell.cell_type == "code":
                 cell.source = strip_test_markers(cell.source)
-            found = []
-            for name in cell_explorables(cell) if embed else []:
-                got = embed(name, summary["explorables"] == 0)   # the page's first one loads BokehJS
-                if got is not None:
-                    found.append(got)
-                    summary["explorables"] += 1
+            found = embed_explorables(cell, embed, summary["explorables"])
+            summary["explorables"] += len(found)
             if replace_widget_outputs(cell, found):
                 summary["widgets"] += 1
     nb.metadata.pop("widgets", None)  # saved widget state: no JS on the page will use it
