@@ -100,6 +100,7 @@ def prepare(nb, embed=None) -> nbformat.NotebookNode:
     """Slide types, widget outputs -> the static explorable a cell names (through ``embed``, as in the book;
     ``transform.explorable_embedder``) or a note, test markers out of the code (on a copy of ``nb``)."""
     nb = nbformat.from_dict(nb)  # a copy
+    nb.cells = [c for c in nb.cells if not transform.is_notebook_copy(c)]
     first_md, shown = False, 0
     for cell in nb.cells:
         if "slide_type" not in cell.metadata.get("slideshow", {}):

@@ -217,6 +217,17 @@ EXPLORABLE_NOTE = (
 )
 
 
+#: code-cell metadata of the cell that shows a static explorable as a *notebook* output
+#: (``helpers.static_explorable.show``; BokehJS from the Jupyter server): the book and the decks drop that cell,
+#: since they show the same explorable at its live widget's cell (``EXPLORABLE_KEY``), with BokehJS of their own.
+NOTEBOOK_COPY_KEY = "explorable_notebook_copy"
+
+
+def is_notebook_copy(cell) -> bool:
+    """Whether ``cell`` is a static explorable's notebook-output cell (dropped from the book and the decks)."""
+    return cell.get("cell_type") == "code" and bool(cell.get("metadata", {}).get(NOTEBOOK_COPY_KEY))
+
+
 def cell_explorables(cell) -> list[str]:
     """The static explorables a code cell's metadata names (``"explorable": name`` or a list of names)."""
     names = cell.get("metadata", {}).get(EXPLORABLE_KEY) if cell.get("cell_type") == "code" else None
@@ -336,6 +347,7 @@ def rewrite_notebook(nb, label_prefix: str = "", solutions_href: str | None = No
     BokehJS); cells whose metadata names an explorable show it in place of their live widget.
     """
     nb = copy.deepcopy(nb)
+    nb.cells = [c for c in nb.cells if not is_notebook_copy(c)]
     summary = {"proof_blocks": 0, "solutions_link": False, "widgets": 0, "explorables": 0, "citations": []}
     for cell in nb.cells:
         if cell.cell_type == "markdown":

@@ -11,6 +11,9 @@ shows at a position is exactly what the kernel computes there.
 - :func:`embed_html` -- an HTML fragment (a ``div`` and the document as JSON) for a page that loads
   BokehJS itself; :func:`script_tags` are the ``<script>`` tags that load it from ``prefix``;
 - :func:`standalone_html` -- a complete page (BokehJS loaded from a relative folder);
+- :func:`notebook_html` / :func:`show` -- the same explorable as a notebook output: in JupyterLab
+  (``make lab``) its sliders move with no kernel running, BokehJS coming from the server's static
+  files (:func:`lab_static_dir`, which ``make lab`` adds to them);
 - :func:`copy_bokeh_js` -- BokehJS (``bokeh.min.js`` and ``bokeh-widgets.min.js``) copied from the
   ``bokeh`` wheel, never from a CDN.
 
@@ -25,7 +28,8 @@ from pathlib import Path
 
 from . import explore
 
-__all__ = ["BOKEH_BUNDLES", "bokeh_js_names", "copy_bokeh_js", "layout", "embed_html", "script_tags",
+__all__ = ["BOKEH_BUNDLES", "LAB_STATIC", "bokeh_js_names", "copy_bokeh_js", "layout", "embed_html", "script_tags",
+           "notebook_html", "show", "lab_static_dir",
            "standalone_html"]
 
 #: BokehJS bundles a static explorable needs: the core and the widgets (sliders, buttons)
@@ -394,3 +398,88 @@ def standalone_html(exp: dict, js_prefix: str) -> str:
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(exp['title'])}</title>\n{script_tags(js_prefix)}</head>\n<body>\n"
             f"<h3>{html.escape(exp['title'])}</h3>\n{embed_html(exp)}</body></html>\n")
+
+
+# ---------------------------------------------------------------------------------------------- notebooks
+#: The folder under a Jupyter server's ``static/`` URL that holds BokehJS for notebook outputs (``make lab``
+#: passes ``--ServerApp.extra_static_paths`` = the parent of :func:`lab_static_dir`).
+LAB_STATIC = "course-bokehjs"
+
+# A notebook output's loader: find the output's own div (beside this script: ids may repeat when a notebook is
+# open twice), load BokehJS once per page from the Jupyter server's static files, then embed the document.
+_NOTEBOOK_JS = """(function () {
+  var me = document.currentScript, names = NAMES, sub = SUB;
+  var box = me && me.parentNode ? me.parentNode.querySelector('.course-explorable') : document.getElementById(ID);
+  var note = box && box.parentNode ? box.parentNode.querySelector('.course-explorable-note') : null;
+  var doc = box && box.parentNode ? box.parentNode.querySelector('script.course-explorable-doc') : null;
+  function say(t) { if (note) { note.textContent = t; } }
+  if (!box || !doc) { return; }
+  function embed() { box.textContent = ''; window.Bokeh.embed.embed_item(JSON.parse(doc.textContent), box); say(''); }
+  if (window.Bokeh && window.Bokeh.version === VERSION && window.Bokeh.Widgets) { embed(); return; }
+  var cfg = document.getElementById('jupyter-config-data'), base = null;
+  try { base = JSON.parse(cfg.textContent).baseUrl || '/'; } catch (e) { base = null; }
+  if (base === null) { say(NO_SERVER); return; }
+  if (!window.__courseBokeh) {
+    window.__courseBokeh = names.reduce(function (p, n) {
+      return p.then(function () { return new Promise(function (ok, fail) {
+        var s = document.createElement('script'); s.src = base + 'static/' + sub + '/' + n;
+        s.onload = ok; s.onerror = function () { fail(s.src); }; document.head.appendChild(s); }); });
+    }, Promise.resolve());
+  }
+  window.__courseBokeh.then(embed, function (src) { window.__courseBokeh = null; say(NOT_SERVED.replace('SRC', src)); });
+})();"""
+
+
+def lab_static_dir(root) -> Path:
+    """``root/course-bokehjs`` with BokehJS copied from the bokeh wheel: serve ``root`` as extra static files
+    (``jupyter lab --ServerApp.extra_static_paths='["ROOT"]'``, as ``make lab`` does)."""
+    d = Path(root) / LAB_STATIC
+    copy_bokeh_js(d)
+    return d
+
+
+def notebook_html(exp: dict) -> str:
+    """An HTML fragment that shows ``exp`` as a notebook output whose sliders move without a kernel.
+
+    The output loads BokehJS from the Jupyter server it is opened in (``static/course-bokehjs/``, served by
+    ``make lab``) and says in one line what to do where that is missing (another server, a viewer without
+    one, an untrusted notebook -- JupyterLab runs an output's scripts only in a trusted notebook).
+    """
+    import bokeh
+    from bokeh.embed import json_item
+
+    if isinstance(exp, str):
+        exp = explore.read_export(exp)
+    target = f"explorable-{exp['name']}"
+    item = json.dumps(json_item(layout(exp), target), separators=(",", ":")).replace("</", "<\\/")
+    js = _NOTEBOOK_JS
+    for key, value in (("NAMES", bokeh_js_names()), ("SUB", LAB_STATIC), ("ID", target), ("VERSION", bokeh.__version__),
+                       ("NO_SERVER", "These sliders need BokehJS from a Jupyter server: open the notebook with "
+                                     "`make lab`, or see the course's book."),
+                       ("NOT_SERVED", "Could not load BokehJS from SRC: start JupyterLab with `make lab` (it serves "
+                                      "BokehJS from the bokeh wheel), or see the course's book.")):
+        js = js.replace(key, json.dumps(value))
+    fallback = html.escape(f"Static explorable '{exp['title']}': it needs JavaScript (BokehJS).")
+    return (f'<div class="course-explorable-output">'
+            f'<div id="{target}" class="course-explorable" data-explorable="{exp["name"]}">'
+            f'<noscript>{fallback}</noscript></div>\n'
+            f'<div class="course-explorable-note" style="font-size: 0.85em; opacity: 0.8"></div>\n'
+            f'<script type="application/json" class="course-explorable-doc">{item}</script>\n'
+            f'<script>{js}</script></div>\n')
+
+
+class _Shown:
+    def __init__(self, exp):
+        self.exp = exp
+
+    def _repr_html_(self):
+        return notebook_html(self.exp)
+
+    def __repr__(self):
+        return (f"Static explorable '{self.exp['title']}' ({len(self.exp['states'])} precomputed states): its sliders "
+                "move without a kernel in JupyterLab (make lab) and in the book")
+
+
+def show(name_or_path):
+    """Display static explorable ``name_or_path`` (an export of ``helpers.explore``) as a notebook output."""
+    return _Shown(explore.read_export(name_or_path))

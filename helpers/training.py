@@ -371,6 +371,17 @@ class TrainResult:
     row_stats: dict = field(default_factory=dict, repr=False)
     heldout_target_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
     heldout_target_losses: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32), repr=False)
+    #: a run loaded from the cache builds its model on first use of ``model`` (most notebooks read only the
+    #: arrays; building it imports transformers' modelling code, ~3.5 s per process)
+    _model_loader: Callable | None = field(default=None, repr=False, compare=False)
+
+    def __getattribute__(self, name):
+        if name == "model":
+            loader = object.__getattribute__(self, "_model_loader")
+            if loader is not None:
+                object.__setattr__(self, "model", loader())
+                object.__setattr__(self, "_model_loader", None)
+        return object.__getattribute__(self, name)
 
     @property
     def embeddings(self) -> np.ndarray:
@@ -380,6 +391,8 @@ class TrainResult:
     @property
     def output_embeddings(self) -> np.ndarray:
         """(V, d) float32 output (decoder) matrix; the same values as ``embeddings`` when tied."""
+        if self.config.tied:  # the decoder weight is the input embedding matrix, saved after the last step
+            return self.embeddings.astype(np.float32, copy=True)
         return self.model.get_output_embeddings().weight.detach().numpy().astype(np.float32, copy=True)
 
     @property
@@ -1331,16 +1344,21 @@ def _load_result(cdir, cfg: TrainConfig, data: TrainData) -> TrainResult:
     if meta["config"] != cfg.to_dict():
         raise ValueError("the entry was written for another config")
     arr = np.load(cdir / "arrays.npz")
-    model = build_model(cfg, data.vocab_size, data.special["pad"])
-    model.load_state_dict(torch.load(cdir / "model.pt", weights_only=True))
-    model.eval()
+    state = torch.load(cdir / "model.pt", weights_only=True)  # read now: an unreadable entry is rebuilt by train()
+
+    def load_model():
+        model = build_model(cfg, data.vocab_size, data.special["pad"])
+        model.load_state_dict(state)
+        return model.eval()
+
     snaps = dict(sorted((int(k[5:]), arr[k]) for k in arr.files if k.startswith("snap_")))
     out_snaps = dict(sorted((int(k[8:]), arr[k]) for k in arr.files if k.startswith("outsnap_"))) or dict(snaps)
     rows = {k[5:]: arr[k] for k in arr.files if k.startswith("rows_")}
     if rows:
         rows["buckets"] = list(ROW_BUCKETS)
     return TrainResult(
-        model=model, tokenizer=data.tokenizer, config=cfg, losses=arr["losses"], mlm_losses=arr["mlm_losses"],
+        model=None, _model_loader=load_model, tokenizer=data.tokenizer, config=cfg, losses=arr["losses"],
+        mlm_losses=arr["mlm_losses"],
         heldout_loss=float(meta["heldout_loss"]), counts=arr["counts"], unseen=arr["unseen"], snapshots=snaps,
         initial_embeddings=snaps[0], head_states=arr["head_states"], from_cache=True, seconds=float(meta["seconds"]),
         _special={"random_ids": arr["random_ids"]}, output_snapshots=out_snaps,

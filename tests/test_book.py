@@ -296,6 +296,11 @@ def test_a_cell_naming_a_static_explorable_shows_it_in_place_of_the_widget():
     assert new.cells[0].outputs[0]["output_type"] == "stream"
     assert new.cells[1].outputs[1]["data"] == {"text/markdown": transform.WIDGET_NOTE}   # no metadata: the note
     assert new.cells[2].outputs[-1]["data"]["text/html"].endswith("<div>06_metrics_disagree</div>")
+    copy_cell = nbformat.v4.new_code_cell("static_explorable.show('04_rare_word')")
+    copy_cell.metadata[transform.NOTEBOOK_COPY_KEY] = "04_rare_word"  # the notebook's own copy: not in the book
+    nb.cells = cells + [copy_cell]
+    new, _ = transform.rewrite_notebook(nb, embed=embed)
+    assert len(new.cells) == 3 and len(nb.cells) == 4 and not any(transform.is_notebook_copy(c) for c in new.cells)
     bad = nbformat.v4.new_code_cell("w")
     bad.metadata["explorable"] = [3]
     nb.cells = [bad]

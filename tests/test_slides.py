@@ -49,7 +49,10 @@ def test_prepare_sets_slide_types_and_hides_test_markers_and_widgets():
     nb.cells[2].outputs = [nbformat.v4.new_output("display_data", data={
         "application/vnd.jupyter.widget-view+json": {"model_id": "m", "version_major": 2, "version_minor": 0}})]
     nb.metadata["widgets"] = {"state": {}}
+    nb.cells.append(nbformat.v4.new_code_cell("static_explorable.show('04_rare_word')",
+                                              metadata={"explorable_notebook_copy": "04_rare_word"}))
     out = slides.prepare(nb)
+    assert len(out.cells) == 4 and len(nb.cells) == 5   # the notebook's own copy of an explorable is dropped
     types = [c.metadata["slideshow"]["slide_type"] for c in out.cells]
     assert types == ["slide", "skip", "fragment", "slide"]
     assert out.cells[1].source == "print(1)"

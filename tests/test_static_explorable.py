@@ -65,6 +65,22 @@ def test_bokeh_js_is_copied_from_the_wheel(tmp_path):
     assert '<script src="js/bokeh-' in page and "explorable-04_rare_word" in page
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_output_loads_bokehjs_from_the_jupyter_server(name, tmp_path):
+    shown = se.show(name)
+    assert repr(shown).startswith("Static explorable '") and "precomputed states" in repr(shown)
+    html = shown._repr_html_()
+    assert f'data-explorable="{name}"' in html and "<script src=" not in html   # BokehJS: loaded by the script
+    assert "https://" not in html and "http://" not in html
+    assert f"'static/' + sub + '/' + n" in html and json.dumps(se.LAB_STATIC) in html
+    assert json.dumps(se.bokeh_js_names()) in html and "jupyter-config-data" in html
+    doc = html.split('class="course-explorable-doc">')[1].split("</script>")[0]
+    assert json.loads(doc)["target_id"] == f"explorable-{name}"          # the document, intact
+    assert "make lab" in html                                           # what to do where BokehJS is missing
+    d = se.lab_static_dir(tmp_path)
+    assert d.name == se.LAB_STATIC and sorted(p.name for p in d.iterdir()) == sorted(se.bokeh_js_names())
+
+
 @pytest.mark.parametrize("bad", [{}, {"name": "nope"}, "nope"])
 def test_bad_export_gets_one_clear_error(bad):
     with pytest.raises((ValueError, FileNotFoundError)):

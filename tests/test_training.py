@@ -479,3 +479,21 @@ def test_a_run_asked_for_twice_at_once_is_trained_once(monkeypatch):
     for t in threads:
         t.join()
     assert len(calls) == 1 and sorted(r.from_cache for r in out) == [False, True]
+
+
+def test_a_cached_run_builds_its_model_only_when_asked(monkeypatch):
+    cfg = tiny(snapshot_steps=(0, 2))
+    fresh = T.train(cfg, texts=TEXTS)
+    calls = []
+    real = T.build_model
+    monkeypatch.setattr(T, "build_model", lambda *a, **k: calls.append(1) or real(*a, **k))
+    cached = T.train(cfg, texts=TEXTS)
+    assert cached.from_cache and calls == []            # the arrays are read, the model is not built
+    assert np.array_equal(cached.output_embeddings, fresh.output_embeddings) and calls == []   # tied: the last snapshot
+    assert np.array_equal(fresh.output_embeddings, fresh.model.get_output_embeddings().weight.detach().numpy())
+    w = cached.model.get_input_embeddings().weight.detach().numpy()
+    assert calls == [1] and np.array_equal(w, fresh.embeddings)
+    assert cached.model is cached.model and calls == [1]  # built once
+    untied = T.train(tiny(tied=False), texts=TEXTS)
+    again = T.train(tiny(tied=False), texts=TEXTS)
+    assert np.array_equal(again.output_embeddings, untied.output_embeddings)

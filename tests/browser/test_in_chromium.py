@@ -147,18 +147,6 @@ def site(tmp_path_factory):
     return root
 
 
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (Debian), or set CHROMIUM=/path/to/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        yield b
-        b.close()
-
-
 class Visit:
     """A page opened with every request watched: remote ones aborted and recorded, failed local ones recorded."""
 
