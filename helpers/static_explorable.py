@@ -480,6 +480,18 @@ class _Shown:
                 "move without a kernel in JupyterLab (make lab) and in the book")
 
 
+def _export_path(name_or_path) -> Path:
+    """A name's export in ``helpers.explore.exports_dir()`` (where a notebook run writes it, e.g. 09's), else the
+    repository's committed copy (02/04/06's, written by ``python -m helpers.explore``), which a run with another
+    ``$COURSE_FIGURES_DIR`` does not have beside it."""
+    p = Path(name_or_path)
+    if p.suffix == ".json":
+        return p
+    here = explore.exports_dir() / f"{name_or_path}.json"
+    committed = Path(explore.__file__).resolve().parents[1] / "figures" / "explorables" / f"{name_or_path}.json"
+    return here if here.exists() or not committed.exists() else committed
+
+
 def show(name_or_path):
     """Display static explorable ``name_or_path`` (an export of ``helpers.explore``) as a notebook output."""
-    return _Shown(explore.read_export(name_or_path))
+    return _Shown(explore.read_export(_export_path(name_or_path)))

@@ -66,7 +66,7 @@ def test_bokeh_js_is_copied_from_the_wheel(tmp_path):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_notebook_output_loads_bokehjs_from_the_jupyter_server(name, tmp_path):
+def test_notebook_output_loads_bokehjs_from_the_jupyter_server(name, tmp_path, monkeypatch):
     shown = se.show(name)
     assert repr(shown).startswith("Static explorable '") and "precomputed states" in repr(shown)
     html = shown._repr_html_()
@@ -78,6 +78,15 @@ def test_notebook_output_loads_bokehjs_from_the_jupyter_server(name, tmp_path):
     assert json.loads(doc)["target_id"] == f"explorable-{name}"          # the document, intact
     assert "make lab" in html                                           # what to do where BokehJS is missing
     d = se.lab_static_dir(tmp_path)
+    # another figures folder (a portability run): the committed export is shown; an unknown name is one clear error
+    from pathlib import Path
+
+    monkeypatch.setenv("COURSE_FIGURES_DIR", str(tmp_path / "figs"))
+    assert not (explore.exports_dir() / f"{name}.json").exists()
+    committed = Path(se.__file__).resolve().parents[1] / "figures" / "explorables" / f"{name}.json"
+    assert se.show(name).exp == explore.read_export(committed)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        se.show("no_such_explorable")
     assert d.name == se.LAB_STATIC and sorted(p.name for p in d.iterdir()) == sorted(se.bokeh_js_names())
 
 
