@@ -488,10 +488,18 @@ def write_export(exp: dict, path=None) -> Path:
 
 
 def read_export(name_or_path) -> dict:
-    """Read a static explorable written by :func:`write_export` (a name such as ``"04_rare_word"`` or a path)."""
+    """Read a static explorable written by :func:`write_export` (a name such as ``"04_rare_word"`` or a path).
+
+    A name is looked up in :func:`exports_dir` (where a run writes it, e.g. notebook 09's), then in the repository's
+    committed ``figures/explorables`` (02/04/06's, written by ``python -m helpers.explore``), which a run with
+    another ``$COURSE_FIGURES_DIR`` -- CI's portability pass -- does not have beside it.
+    """
     p = Path(name_or_path)
     if p.suffix != ".json":
         p = exports_dir() / f"{name_or_path}.json"
+        committed = Path(__file__).resolve().parents[1] / "figures" / "explorables" / p.name
+        if not p.exists() and committed.exists():
+            p = committed
     if not p.exists():
         raise FileNotFoundError(f"{p} does not exist: run `python -m helpers.explore` (02/04/06) or notebook 09")
     exp = json.loads(p.read_text(encoding="utf-8"))

@@ -367,19 +367,27 @@ def layout(exp: dict):
     return _LAYOUTS[exp["name"]](exp)
 
 
+def _document_json(exp: dict, target_id: str) -> str:
+    """The Bokeh document of ``exp`` as JSON for a ``<script type="application/json">`` (``</`` escaped)."""
+    from bokeh.embed import json_item
+
+    return json.dumps(json_item(layout(exp), target_id), separators=(",", ":")).replace("</", "<\\/")
+
+
+def _no_script(exp: dict) -> str:
+    return html.escape(f"Static explorable '{exp['title']}': it needs JavaScript (BokehJS).")
+
+
 def embed_html(exp: dict, target_id: str | None = None, js_prefix: str | None = None) -> str:
     """An HTML fragment that draws ``exp``: a ``div``, the Bokeh document as JSON, and the call that embeds it.
 
     The page must load BokehJS first: pass ``js_prefix`` (a relative URL of the folder holding
     :func:`bokeh_js_names`) to put the ``<script>`` tags in the fragment itself.
     """
-    from bokeh.embed import json_item
-
     if isinstance(exp, str):
         exp = explore.read_export(exp)
     target_id = target_id or f"explorable-{exp['name']}"
-    item = json.dumps(json_item(layout(exp), target_id), separators=(",", ":")).replace("</", "<\\/")
-    fallback = html.escape(f"Static explorable '{exp['title']}': it needs JavaScript (BokehJS).")
+    item, fallback = _document_json(exp, target_id), _no_script(exp)
     return ((script_tags(js_prefix) if js_prefix is not None else "")
             + f'<div id="{target_id}" class="course-explorable" data-explorable="{exp["name"]}">'
             + f'<noscript>{fallback}</noscript></div>\n'
@@ -446,12 +454,11 @@ def notebook_html(exp: dict) -> str:
     one, an untrusted notebook -- JupyterLab runs an output's scripts only in a trusted notebook).
     """
     import bokeh
-    from bokeh.embed import json_item
 
     if isinstance(exp, str):
         exp = explore.read_export(exp)
     target = f"explorable-{exp['name']}"
-    item = json.dumps(json_item(layout(exp), target), separators=(",", ":")).replace("</", "<\\/")
+    item, fallback = _document_json(exp, target), _no_script(exp)
     js = _NOTEBOOK_JS
     for key, value in (("NAMES", bokeh_js_names()), ("SUB", LAB_STATIC), ("ID", target), ("VERSION", bokeh.__version__),
                        ("NO_SERVER", "These sliders need BokehJS from a Jupyter server: open the notebook with "
@@ -459,7 +466,6 @@ def notebook_html(exp: dict) -> str:
                        ("NOT_SERVED", "Could not load BokehJS from SRC: start JupyterLab with `make lab` (it serves "
                                       "BokehJS from the bokeh wheel), or see the course's book.")):
         js = js.replace(key, json.dumps(value))
-    fallback = html.escape(f"Static explorable '{exp['title']}': it needs JavaScript (BokehJS).")
     return (f'<div class="course-explorable-output">'
             f'<div id="{target}" class="course-explorable" data-explorable="{exp["name"]}">'
             f'<noscript>{fallback}</noscript></div>\n'
@@ -480,18 +486,6 @@ class _Shown:
                 "move without a kernel in JupyterLab (make lab) and in the book")
 
 
-def _export_path(name_or_path) -> Path:
-    """A name's export in ``helpers.explore.exports_dir()`` (where a notebook run writes it, e.g. 09's), else the
-    repository's committed copy (02/04/06's, written by ``python -m helpers.explore``), which a run with another
-    ``$COURSE_FIGURES_DIR`` does not have beside it."""
-    p = Path(name_or_path)
-    if p.suffix == ".json":
-        return p
-    here = explore.exports_dir() / f"{name_or_path}.json"
-    committed = Path(explore.__file__).resolve().parents[1] / "figures" / "explorables" / f"{name_or_path}.json"
-    return here if here.exists() or not committed.exists() else committed
-
-
 def show(name_or_path):
     """Display static explorable ``name_or_path`` (an export of ``helpers.explore``) as a notebook output."""
-    return _Shown(explore.read_export(_export_path(name_or_path)))
+    return _Shown(explore.read_export(name_or_path))

@@ -84,7 +84,7 @@ def test_notebook_output_loads_bokehjs_from_the_jupyter_server(name, tmp_path, m
     monkeypatch.setenv("COURSE_FIGURES_DIR", str(tmp_path / "figs"))
     assert not (explore.exports_dir() / f"{name}.json").exists()
     committed = Path(se.__file__).resolve().parents[1] / "figures" / "explorables" / f"{name}.json"
-    assert se.show(name).exp == explore.read_export(committed)
+    assert se.show(name).exp == explore.read_export(name) == explore.read_export(committed)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         se.show("no_such_explorable")
     assert d.name == se.LAB_STATIC and sorted(p.name for p in d.iterdir()) == sorted(se.bokeh_js_names())
