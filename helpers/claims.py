@@ -166,6 +166,10 @@ NB09B_FULL_COS_BY_EPS = "full.cos_by_eps"
 NB09B_FULL_THRESHOLD_PRED = "full.threshold_predicted"
 NB09B_FULL_THRESHOLD_MEAS = "full.threshold_measured"
 NB09B_FULL_UPDATE_RATIO = "full.update_ratio"
+# notebook 09c: the optimizers at equal held-out loss (tuned learning rates, 3,000-step runs; FULL record only)
+NB09C_FULL_EQUAL_LOSS = "full.equal_loss"
+NB09C_FULL_LEVELS = "full.levels"
+NB09C_FULL_COS_AT_DEEPEST = "full.cos_at_deepest"
 NB09_EFFECT_COUPLED_ADAM = "effect.coupled_adam.cos"
 NB09_COUPLED_ADAM_LOSS = "coupled_adam.loss_minus_unigram"
 NB09_BASELINE_LOSS = "baseline.loss_minus_unigram"
@@ -179,7 +183,7 @@ NB09_LAYERS_DIFFS = "layers.last_diff_by_seed"
 #: {notebook id: the keys of that notebook the claims read}, from the ``NB<id>_`` constants above (the id upper-cased:
 #: ``NB02A_`` for notebook "02a").
 RECORDED_KEYS = {nb: tuple(dict.fromkeys(v for k, v in sorted(globals().items()) if k.startswith(f"NB{nb.upper()}_")))
-                 for nb in ("02a", "02b", "03", "04", "05", "06", "07", "08", "09", "09b")}
+                 for nb in ("02a", "02b", "03", "04", "05", "06", "07", "08", "09", "09b", "09c")}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -298,6 +302,19 @@ def _claim(text: str, source: str, rule: str, tested_on_missing: str):
 # ---------------------------------------------------------------------------------------------------
 # 1. the cone
 # ---------------------------------------------------------------------------------------------------
+#: notebook 09c's metrics, in its order, and how its verdict labels read with Adam as "A"
+EQUAL_LOSS_METRICS = ("cos", "cos seen", "cos tokens", "IsoScore", "top PC")
+
+
+def equal_loss_text(eq: Mapping[str, str], other: str) -> str:
+    """Notebook 09c's per-metric verdicts for Adam against ``other`` at equal held-out loss, in words
+    ("cos: Adam higher; ...")."""
+    words = {"A higher": "Adam higher", "B higher": f"{other} higher", "no difference": "no difference (< 0.05)",
+             "not resolved": "seeds disagree", "depends on the loss level": "depends on the loss level"}
+    return "; ".join(f"{m} {words.get(eq[f'{other} | {m}'], eq[f'{other} | {m}'])}" for m in EQUAL_LOSS_METRICS
+                     if f"{other} | {m}" in eq)
+
+
 def cone_verdict(softmax_matrices: Mapping[str, float], pretrained: float, pre: str,
                  optimizers: Mapping[str, float] | None = None) -> str:
     """Rule 1 on the random-pair cosines of the softmax-trained matrices of notebook 05 ({name: cosine}), of the
@@ -324,8 +341,9 @@ def cone_verdict(softmax_matrices: Mapping[str, float], pretrained: float, pre: 
 @_claim("Word embeddings of a Transformer LM occupy a narrow cone (random word pairs have cosine >> 0)",
         "Gao et al. 2019; Liang et al. 2021",
         "cone if random-pair cosine > 0.3, none if < 0.1; a cone in every softmax-trained matrix of notebook 05 but none "
-        "in the same tied softmax trained with another optimiser (notebook 09) -> 'holds only for some optimisers'; "
-        "a cone in every softmax-trained matrix and none in the pretrained model -> 'holds only'",
+        "in the same tied softmax trained with another optimiser (notebook 09) -> 'holds only for some optimisers', "
+        "said to hold 'also at equal held-out loss' only if notebook 09c finds Adam's cosine above Coupled Adam's and SGD's "
+        "by > 0.05 at every seed pair there; a cone in every softmax-trained matrix and none in the pretrained model -> 'holds only'",
         "tiny BERT; word2vec; pretrained model")
 def cone(r: _Recorded):
     tied_c, un_out, un_in, fig1 = r.need("05", NB05_TIED_COS, NB05_UNTIED_COS_OUTPUT, NB05_UNTIED_COS_INPUT, NB05_FIG1_COS)
@@ -352,6 +370,15 @@ def cone(r: _Recorded):
                 f"{w2v_out:.2f}" + opt_txt + f"; {pre} input {pre_c:.3f}")
     verdict = cone_verdict({"tied input": tied_c, "untied output": un_out, "word2vec input": w2v_in}, pre_c, pre, optimizers)
     tested = f"tiny BERT (tied, untied; Adam, and SGD / Coupled Adam in notebook 09); word2vec SGNS; {pre}; GloVe"
+    eq = r.get("09c", NB09C_FULL_EQUAL_LOSS)
+    if optimizers and eq is not None:
+        measured += ("; at equal held-out loss (notebook 09c: tuned learning rates, 3,000 steps) Adam vs Coupled Adam: "
+                     + equal_loss_text(eq, "Coupled Adam") + "; vs SGD: " + equal_loss_text(eq, "SGD"))
+        tested += "; notebook 09c (tuned rates, equal loss)"
+        if verdict.startswith("holds only for some optimisers"):
+            both = all(eq.get(f"{o} | cos") == "A higher" for o in ("Coupled Adam", "SGD"))
+            verdict += (" -- also at equal held-out loss (notebook 09c)" if both else
+                        " -- but at equal held-out loss (notebook 09c) Adam's cosine is not above both of theirs")
     return (tested if optimizers else f"tiny BERT (tied, untied); word2vec SGNS; {pre}; GloVe"), measured, verdict
 
 
@@ -950,7 +977,8 @@ def coupled_adam_verdict(ci: tuple, full: tuple | None, steps, full_steps) -> st
         "Stollenwerk & Stollenwerk 2025 (tested there at >= 125M parameters)",
         "holds if Coupled Adam lowers the random-pair cosine by > 0.3 at every seed (paired) and its held-out loss minus "
         "the unigram baseline is not worse than Adam's by more than 0.05 (at each training length), and, where notebook "
-        "09b recorded it, raising Adam's eps from 1e-8 to 1e-4 takes the cosine from >= 0.5 to < 0.2 at every seed",
+        "09b recorded it, raising Adam's eps from 1e-8 to 1e-4 takes the cosine from >= 0.5 to < 0.2 at every seed, and, "
+        "where notebook 09c recorded it, Adam's cosine exceeds Coupled Adam's by > 0.05 at every seed pair at equal held-out loss",
         FACTORIAL_SOURCE)
 def coupled_adam(r: _Recorded):
     def txt(e, l_ca, l_b):
@@ -976,6 +1004,18 @@ def coupled_adam(r: _Recorded):
     tested_on += "; notebook 09b (Adam's eps, the same model)"
     if not (min(lo) >= 0.5 and max(hi) < 0.2) and verdict.startswith("holds"):
         verdict = "holds only for Coupled Adam: raising Adam's eps to 1e-4 does not remove the cone"
+    eq = r.get("09c", NB09C_FULL_EQUAL_LOSS)
+    if eq is not None:
+        levels = r.get("09c", NB09C_FULL_LEVELS, [])
+        measured += (f"; at equal held-out loss (notebook 09c: tuned rates, 3,000 steps; {len(levels)} levels "
+                     + ", ".join(f"{x:+.2f}" for x in levels) + " nats vs unigram), Adam vs Coupled Adam: "
+                     + equal_loss_text(eq, "Coupled Adam"))
+        deep = r.get("09c", NB09C_FULL_COS_AT_DEEPEST, {}).get("Coupled Adam")
+        if deep:
+            measured += (f" (cosine at {deep['level']:+.2f} nats: Adam {deep['Adam']:.2f}, Coupled Adam {deep['Coupled Adam']:.2f})")
+        tested_on += "; notebook 09c (tuned learning rates, equal held-out loss)"
+        if eq.get("Coupled Adam | cos") != "A higher" and verdict.startswith("holds"):
+            verdict = "holds only at unequal loss: at equal held-out loss Adam's cosine is not above Coupled Adam's (notebook 09c)"
     return tested_on, measured, verdict
 
 

@@ -58,6 +58,12 @@ __all__ = [
     "flatten_record",
     "compare_records",
     "compare_summaries",
+    "CONE_METRICS",
+    "cone_metrics",
+    "run_metrics",
+    "value_at_loss",
+    "equal_loss_verdict",
+    "EQUAL_LOSS_VERDICTS",
 ]
 
 NEVER_SEEN = "never seen"
@@ -332,3 +338,96 @@ def compare_records(a: dict, b: dict, tol: float = 2e-4, exact=("config", "keys"
 
 #: ``run_summary`` records compare with ``compare_records`` (the name notebook 05 used first).
 compare_summaries = compare_records
+
+
+def value_at_loss(losses, values, level: float) -> float:
+    """A run's ``values`` (e.g. a cone metric at its evaluated steps) where its held-out ``losses`` (same
+    steps, in order) first reach ``level`` or below: linear interpolation in loss between the last step
+    above ``level`` and the first at or below it; the first step's value if it already is at or below;
+    NaN if the run never gets there. Raises ValueError on unequal lengths, empty input or NaN."""
+    losses, values = np.asarray(losses, dtype=float), np.asarray(values, dtype=float)
+    if losses.ndim != 1 or losses.shape != values.shape or not len(losses):
+        raise ValueError(f"losses and values must be non-empty 1-d arrays of one length, got {losses.shape} and {values.shape}")
+    if not (np.isfinite(losses).all() and np.isfinite(values).all()):
+        raise ValueError("losses and values must be finite (a diverged run has no value at a loss level)")
+    below = np.flatnonzero(losses <= level)
+    if not len(below):
+        return float("nan")
+    i = int(below[0])
+    if i == 0:
+        return float(values[0])
+    l0, l1, v0, v1 = losses[i - 1], losses[i], values[i - 1], values[i]
+    return float(v0 + (level - l0) * (v1 - v0) / (l1 - l0))
+
+
+#: ``equal_loss_verdict``'s labels.
+EQUAL_LOSS_VERDICTS = ("A higher", "B higher", "no difference", "not resolved")
+
+
+def equal_loss_verdict(diffs, threshold: float) -> str:
+    """The verdict on differences A - B of one metric at equal loss (one per pair of seeds, or per seed):
+    "A higher" / "B higher" when every difference lies beyond +threshold / -threshold, "no difference" when
+    every one lies within +-threshold, else "not resolved" (the seeds disagree or straddle the threshold).
+    ``threshold`` is the smallest effect that counts, fixed before looking; NaN or empty input is refused."""
+    d = np.asarray(diffs, dtype=float).ravel()
+    if not len(d) or not np.isfinite(d).all():
+        raise ValueError(f"diffs must be a non-empty set of finite numbers, got {diffs!r}")
+    if not (np.isfinite(threshold) and threshold > 0):
+        raise ValueError(f"threshold must be a positive number, got {threshold!r}")
+    if (d > threshold).all():
+        return "A higher"
+    if (d < -threshold).all():
+        return "B higher"
+    if (np.abs(d) <= threshold).all():
+        return "no difference"
+    return "not resolved"
+
+
+#: ``cone_metrics``' keys: metrics that see different things (notebook 06) -- near 1 / 0 / 0 / 0 / 1 for a
+#: narrow cone and shift-blind for the last two.
+CONE_METRICS = ("cos", "cos seen", "cos tokens", "IsoScore", "top PC")
+
+
+def cone_metrics(W, counts, keep=None) -> dict:
+    """The cone metrics of a word matrix ``W: (V, d)`` with training-text ``counts: (V,)``, over the rows
+    ``keep`` ((V,) bool, default all; notebooks 09b/09c drop [PAD]): "cos" the exact mean cosine over all
+    pairs of rows, "cos seen" the same over the rows with count > 0, "cos tokens" over pairs drawn by
+    count (what running text sees), "IsoScore" and "top PC" (sigma_1^2 / sum sigma^2 of the centred
+    rows; both blind to a common shift)."""
+    W = np.asarray(W, dtype=np.float64)
+    counts = np.asarray(counts)
+    if W.ndim != 2 or counts.shape != (len(W),):
+        raise ValueError(f"W must be (V, d) and counts (V,), got {W.shape} and {counts.shape}")
+    if not np.isfinite(W).all():
+        raise ValueError("W contains NaN or inf (a diverged run?)")
+    keep = np.ones(len(W), dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
+    W, counts = W[keep], counts[keep]
+    if (counts > 0).sum() < 2:
+        raise ValueError("need at least two rows with a positive count")
+    from . import metrics
+
+    return {"cos": metrics.random_pair_cosine(W, n_pairs=None),
+            "cos seen": metrics.random_pair_cosine(W[counts > 0], n_pairs=None),
+            "cos tokens": metrics.random_pair_cosine(W, n_pairs=None, weights=counts.astype(float)),
+            "IsoScore": metrics.isoscore(W), "top PC": metrics.top_pc_share(W)}
+
+
+def run_metrics(res, step: int | None = None) -> dict:
+    """``cone_metrics`` of a run's output matrix after ``step`` (default: the last; another step must be in
+    ``res.output_snapshots``) without [PAD], and "unseen move" (the never-seen rows' mean displacement from
+    initialisation over their mean initial norm) and "loss - unigram" (held-out loss at that step, from
+    ``res.heldout_curve`` unless it is the last, minus the unigram model's on the same targets)."""
+    last = res.config.steps
+    step = last if step is None else int(step)
+    if step not in res.output_snapshots:
+        raise ValueError(f"step {step} has no snapshot in this run (it has {sorted(res.output_snapshots)})")
+    if step != last and step not in res.heldout_curve:
+        raise ValueError(f"step {step} has no held-out loss: train with TrainConfig.eval_steps containing it")
+    keep = np.arange(len(res.counts)) != res.tokenizer.pad_token_id
+    W = res.output_snapshots[step].astype(np.float64)
+    W0 = res.initial_output_embeddings.astype(np.float64)
+    unseen = res.unseen & keep
+    move = np.linalg.norm(W[unseen] - W0[unseen], axis=1).mean() / np.linalg.norm(W0[unseen], axis=1).mean()
+    loss = res.heldout_loss if step == last else res.heldout_curve[step]
+    return {**cone_metrics(W, res.counts, keep), "unseen move": float(move),
+            "loss - unigram": float(loss - res.heldout_unigram_loss)}

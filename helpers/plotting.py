@@ -47,7 +47,8 @@ ROADMAP = (
     ("The measured cone",
      "a tiny BERT trained on a CPU; pretrained embeddings, frequency buckets, layer by layer", ("05", "06", "07"),
      "measured"),
-    ("What causes it", "optimizer, tying, output bias, objective: one factor at a time; Adam's ε as a dose", ("09", "09b"), "measured"),
+    ("What causes it", "optimizer, tying, output bias, objective: one factor at a time; Adam's ε as a dose; equal loss",
+     ("09", "09b", "09c"), "measured"),
     ("Remedies", "cosine regularisation, removing directions, whitening, flows, contrastive learning", ("08",), "remedy"),
     ("The claims ledger", "every claim of the literature, the number we measured, a verdict", ("10",), "verdict"),
 )

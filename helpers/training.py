@@ -121,7 +121,7 @@ VOCABS = ("bert-base-uncased", "wiki-8k")
 ARCHS = ("bert", "gpt2")
 #: Fields added after the cache format was fixed: in ``to_dict`` (and so the cache key) only when not at
 #: their default, so adding one leaves every earlier key and stored record valid.
-NEW_FIELDS = ("adam_eps", "adam_beta2", "vocab", "arch", "row_stats_every")
+NEW_FIELDS = ("adam_eps", "adam_beta2", "vocab", "arch", "row_stats_every", "eval_steps")
 
 
 @dataclass(frozen=True)
@@ -148,14 +148,17 @@ class TrainConfig:
     give ``TrainResult.head_states``), ``eval_chunks`` (held-out chunks for the held-out loss).
     Extra loss: ``extra_loss_name`` names the callable passed to ``train``; it is added to the MLM
     loss times ``extra_loss_weight``.
-    Added for notebook 11 (``NEW_FIELDS``: in the cache key and ``to_dict`` only when not at their
+    Added for notebooks 09b and 09c (``NEW_FIELDS``: in the cache key and ``to_dict`` only when not at their
     default): ``adam_eps`` and ``adam_beta2`` (Adam's and Coupled Adam's epsilon and second-moment
     decay; AdamW's defaults 1e-8 and 0.999), ``vocab`` (``"bert-base-uncased"``, the embedded model's
     30,522 WordPiece types, or ``"wiki-8k"``, an 8,000-type WordPiece trained on the training texts
     themselves, so that almost every type occurs), ``arch`` (``"bert"``, or ``"gpt2"``: a GPT-2-style
     pre-LN ``GPT2LMHeadModel`` -- causal only, no output bias, learned positions) and
     ``row_stats_every`` (every this many steps, per count bucket of the output matrix's rows: gradient
-    RMS, Adam's sqrt(v_hat) and the update size; 0 = off; ``TrainResult.row_stats``).
+    RMS, Adam's sqrt(v_hat) and the update size; 0 = off; ``TrainResult.row_stats``) and ``eval_steps``
+    (the held-out loss also after these many steps, ``TrainResult.heldout_curve``; the embedding matrices
+    are snapshotted there too. The model's state is copied at those steps and scored after training,
+    so the run itself -- every step, the final model -- is the run without ``eval_steps``).
     """
 
     layers: int = 2
@@ -190,6 +193,7 @@ class TrainConfig:
     vocab: str = "bert-base-uncased"
     arch: str = "bert"
     row_stats_every: int = 0
+    eval_steps: tuple = ()
 
     def __post_init__(self):
         def need(cond, msg):
@@ -241,6 +245,12 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.snapshot_steps must be a sequence of integers, got {self.snapshot_steps!r}") from None
         need(all(0 <= s <= self.steps for s in snaps), f"TrainConfig.snapshot_steps must lie in [0, steps={self.steps}], got {snaps}")
         object.__setattr__(self, "snapshot_steps", snaps)
+        try:
+            evals = tuple(sorted({int(s) for s in self.eval_steps}))
+        except (TypeError, ValueError):
+            raise ValueError(f"TrainConfig.eval_steps must be a sequence of integers, got {self.eval_steps!r}") from None
+        need(all(1 <= s <= self.steps for s in evals), f"TrainConfig.eval_steps must lie in [1, steps={self.steps}], got {evals}")
+        object.__setattr__(self, "eval_steps", evals)
 
     def replace(self, **changes) -> "TrainConfig":
         """A copy with some fields changed (validated again)."""
@@ -251,8 +261,9 @@ class TrainConfig:
         ``NEW_FIELDS`` at its default is left out, so configs made before it existed read the same."""
         d = dataclasses.asdict(self)
         d["snapshot_steps"] = list(self.snapshot_steps)
+        d["eval_steps"] = list(self.eval_steps)
         for name in NEW_FIELDS:
-            if d[name] == _DEFAULTS[name]:
+            if d[name] == _DEFAULTS[name] or (name == "eval_steps" and not d[name]):
                 del d[name]
         return d
 
@@ -344,6 +355,9 @@ class TrainResult:
                         the output matrix's rows, the RMS of the gradient the optimiser received (after
                         clipping), Adam's bias-corrected sqrt(v_hat) (NaN for SGD and sign descent) and
                         the RMS of the step's change of the rows; else {}.
+    heldout_curve:      with ``config.eval_steps``: {step: held-out loss of the model after that step} on
+                        the targets of ``heldout_loss`` (so ``heldout_unigram_loss`` is every entry's
+                        baseline); always has ``config.steps`` then; else {}.
 
     For ``objective="clm"``: ``mlm_losses``/``heldout_loss`` hold the next-token loss (the attribute
     names are kept for compatibility), the held-out loss is over *every* next-token position of the
@@ -371,6 +385,7 @@ class TrainResult:
     row_stats: dict = field(default_factory=dict, repr=False)
     heldout_target_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
     heldout_target_losses: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32), repr=False)
+    heldout_curve: dict = field(default_factory=dict, repr=False)
     #: a run loaded from the cache builds its model on first use of ``model`` (most notebooks read only the
     #: arrays; building it imports transformers' modelling code, ~3.5 s per process)
     _model_loader: Callable | None = field(default=None, repr=False, compare=False)
@@ -1013,24 +1028,44 @@ def fit(model, cfg: TrainConfig, data: TrainData, extra_loss: Callable | None = 
 
 
 class _Snapshots:
-    """Hook: the input (and, untied, output) word matrix after the steps in ``cfg.snapshot_steps``, the
-    initial one and the last."""
+    """Hook: the input (and, untied, output) word matrix after the steps in ``cfg.snapshot_steps`` and
+    ``cfg.eval_steps``, the initial one and the last; after each of ``cfg.eval_steps`` before the last also
+    a copy of the whole model state (``states``), scored on the held-out set after training
+    (``_heldout_curve``)."""
 
     def __init__(self, model, cfg):
         self.cfg = cfg
         self.emb, self.dec = model.get_input_embeddings().weight, model.get_output_embeddings().weight
         self.inputs = {0: self._copy(self.emb)}
         self.outputs = {} if cfg.tied else {0: self._copy(self.dec)}
+        self.states = {}
 
     @staticmethod
     def _copy(p):
         return p.detach().numpy().astype(np.float32, copy=True)
 
     def after_step(self, step, model, opt, loss):
-        if (step + 1) in self.cfg.snapshot_steps or step + 1 == self.cfg.steps:
-            self.inputs[step + 1] = self._copy(self.emb)
+        n = step + 1
+        if n in self.cfg.snapshot_steps or n in self.cfg.eval_steps or n == self.cfg.steps:
+            self.inputs[n] = self._copy(self.emb)
             if not self.cfg.tied:
-                self.outputs[step + 1] = self._copy(self.dec)
+                self.outputs[n] = self._copy(self.dec)
+        if n in self.cfg.eval_steps and n != self.cfg.steps:
+            self.states[n] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def _heldout_curve(cfg, data, states, final_loss) -> dict:
+    """{step: held-out loss} of the model states ``_Snapshots`` kept at ``cfg.eval_steps`` (each scored by
+    ``evaluate_heldout`` on a fresh model of ``cfg`` in eval mode) and the final model's ``final_loss``."""
+    if not cfg.eval_steps:
+        return {}
+    curve = {}
+    for step, state in sorted(states.items()):
+        m = build_model(cfg, data.vocab_size, data.special["pad"])
+        m.load_state_dict(state)
+        curve[step] = evaluate_heldout(m, cfg, data)["loss"]
+    curve[cfg.steps] = final_loss
+    return curve
 
 
 #: Row buckets of ``TrainConfig.row_stats_every``: by count of the token in the training text.
@@ -1259,6 +1294,7 @@ def _pack(cfg, data, model, log, snaps, ev, head_states, seconds, row_stats) -> 
         _special={"random_ids": data.random_ids}, output_snapshots=snaps.outputs or dict(snaps.inputs),
         heldout_unigram_loss=ev["unigram_loss"], heldout_targets=ev["targets"], row_stats=row_stats,
         heldout_target_ids=ev["target_ids"], heldout_target_losses=ev["target_losses"],
+        heldout_curve=_heldout_curve(cfg, data, snaps.states, ev["loss"]),
     )
 
 
@@ -1290,7 +1326,10 @@ def code_version() -> str:
 
 
 def _cache_key(cfg: TrainConfig, fp: str) -> str:
-    blob = json.dumps({"cfg": cfg.to_dict(), "data": fp, "code": code_version()}, sort_keys=True)
+    key = {"cfg": cfg.to_dict(), "data": fp, "code": code_version()}
+    if cfg.eval_steps:  # the curve's own code keys only the runs that have one
+        key["curve_code"] = source_hash(_Snapshots, _heldout_curve)
+    blob = json.dumps(key, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
@@ -1325,6 +1364,8 @@ def _save_result(final_dir, res: TrainResult) -> None:
     )
     meta = {"config": res.config.to_dict(), "heldout_loss": res.heldout_loss, "seconds": res.seconds,
             "heldout_unigram_loss": res.heldout_unigram_loss, "heldout_targets": res.heldout_targets}
+    if res.heldout_curve:
+        meta["heldout_curve"] = {str(k): v for k, v in res.heldout_curve.items()}
     (cdir / "meta.json").write_text(json.dumps(meta))
     (cdir / "done").write_text("ok")
     if (final_dir / "done").exists():  # another process finished the same run first
@@ -1364,4 +1405,5 @@ def _load_result(cdir, cfg: TrainConfig, data: TrainData) -> TrainResult:
         _special={"random_ids": arr["random_ids"]}, output_snapshots=out_snaps,
         heldout_unigram_loss=float(meta["heldout_unigram_loss"]), heldout_targets=int(meta["heldout_targets"]),
         row_stats=rows, heldout_target_ids=arr["heldout_target_ids"], heldout_target_losses=arr["heldout_target_losses"],
+        heldout_curve={int(k): float(v) for k, v in meta.get("heldout_curve", {}).items()},
     )

@@ -76,6 +76,7 @@ def base() -> dict:
                "simcse.before.uniformity": -0.285, "simcse.after.uniformity": -2.886, "simcse.before.alignment": 0.028,
                "simcse.after.alignment": 0.319, "simcse.before.alignment_over_random_pair": 0.19,
                "simcse.after.alignment_over_random_pair": 0.185},
+        "09c": {},
         "09b": {"ci.steps": 50, "ci.cos": {"1e-08": [0.754, 0.754], "1e-04": [0.053, 0.053]}},
         "09": {"factorial.steps": 50, "factorial.seeds": [0, 1], "all.unseen_min_coherence": 0.999,
                "all.unseen_min_negative_share": 1.0, "coupled_adam.random_pair_cosine": [0.0, 0.0],
@@ -565,3 +566,29 @@ def test_row_16_cites_notebook_09b_when_recorded():
     assert "cosine 0.75..0.75 at eps 1e-8 -> 0.05..0.05 at 1e-4" in row.measured
     assert "cosine by eps 1e-08 0.79, 1e-04 0.29, 1e-03 0.01, half-way at eps 5.6e-05 against 6.5e-06" in row.measured
     assert "Coupled Adam 0.0056" in row.measured and "notebook 09b" in row.tested_on and row.verdict == "holds"
+
+
+EQ09C = {f"{o} | {m}": "A higher" for o in ("Coupled Adam", "SGD") for m in ("cos", "cos seen", "top PC")}
+EQ09C.update({f"{o} | cos tokens": "B higher" for o in ("Coupled Adam", "SGD")})
+EQ09C.update({f"{o} | IsoScore": "B higher" for o in ("Coupled Adam", "SGD")})
+
+
+def test_rows_1_and_16_read_notebook_09c_at_equal_loss():
+    R = base()
+    R["09c"].update({"full.equal_loss": dict(EQ09C), "full.levels": [0.0, -0.25, -0.5],
+                     "full.cos_at_deepest": {"Coupled Adam": {"level": -0.44, "Adam": 0.66, "Coupled Adam": 0.04}}})
+    one, sixteen = C.cone(R), C.coupled_adam(R)
+    assert one.verdict.endswith("-- also at equal held-out loss (notebook 09c)")
+    assert "vs Coupled Adam: cos Adam higher; cos seen Adam higher; cos tokens Coupled Adam higher" in one.measured
+    assert sixteen.verdict == "holds" and "3 levels +0.00, -0.25, -0.50 nats" in sixteen.measured
+    assert "(cosine at -0.44 nats: Adam 0.66, Coupled Adam 0.04)" in sixteen.measured
+    assert "notebook 09c" in sixteen.tested_on and "notebook 09c" in one.tested_on
+    # equal loss removes the difference: both rows say so
+    R["09c"]["full.equal_loss"] = {**EQ09C, "Coupled Adam | cos": "no difference"}
+    assert C.cone(R).verdict.endswith("Adam's cosine is not above both of theirs")
+    assert C.coupled_adam(R).verdict.startswith("holds only at unequal loss")
+    assert "cos no difference (< 0.05)" in C.coupled_adam(R).measured
+    R["09c"]["full.equal_loss"] = {**EQ09C, "SGD | cos": "not resolved"}
+    assert C.cone(R).verdict.endswith("not above both of theirs") and C.coupled_adam(R).verdict == "holds"
+    # without notebook 09c's record: the rows as before
+    assert C.cone(base()).verdict == TODAY[0] and "09c" not in C.coupled_adam(base()).measured

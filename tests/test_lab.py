@@ -212,3 +212,62 @@ def test_cached_chunks_equal_token_chunks_and_are_read_only():
     assert a is T._cached_chunks(tok, TEXTS, 16, T._fingerprint(TEXTS, tok))
     with pytest.raises(ValueError):
         a[0, 0] = 1
+
+
+def test_value_at_loss_reads_the_first_crossing():
+    losses, vals = [1.0, 0.5, 0.0, 0.2, -0.5], [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert lab.value_at_loss(losses, vals, 0.75) == pytest.approx(0.5)     # between steps 0 and 1
+    assert lab.value_at_loss(losses, vals, 0.1) == pytest.approx(1.8)      # the first crossing, not the later one
+    assert lab.value_at_loss(losses, vals, 2.0) == 0.0                     # already below at the first step
+    assert np.isnan(lab.value_at_loss(losses, vals, -1.0))                 # never reached
+    with pytest.raises(ValueError, match="one length"):
+        lab.value_at_loss([1.0, 0.5], [1.0], 0.7)
+    with pytest.raises(ValueError, match="finite"):
+        lab.value_at_loss([1.0, np.nan], [1.0, 2.0], 0.7)
+
+
+@pytest.mark.parametrize("diffs, verdict", [
+    ([0.3, 0.2, 0.4], "A higher"), ([-0.3, -0.06], "B higher"), ([0.01, -0.04, 0.0], "no difference"),
+    ([0.3, 0.01], "not resolved"), ([0.3, -0.3], "not resolved")])
+def test_equal_loss_verdict_reaches_every_label(diffs, verdict):
+    assert lab.equal_loss_verdict(diffs, 0.05) == verdict
+    assert verdict in lab.EQUAL_LOSS_VERDICTS
+
+
+def test_equal_loss_verdict_refuses_bad_input():
+    for bad in ([], [np.nan, 0.1]):
+        with pytest.raises(ValueError, match="finite"):
+            lab.equal_loss_verdict(bad, 0.05)
+    with pytest.raises(ValueError, match="threshold"):
+        lab.equal_loss_verdict([0.1], 0.0)
+
+
+def test_cone_metrics_tell_a_cone_from_a_round_cloud():
+    rng = np.random.default_rng(0)
+    counts = rng.integers(0, 50, size=2000)
+    round_ = lab.cone_metrics(rng.normal(size=(2000, 16)), counts)
+    cone = lab.cone_metrics(rng.normal(size=(2000, 16)) * 0.1 + 1.0, counts)
+    assert abs(round_["cos"]) < 0.02 and cone["cos"] > 0.95 and cone["cos seen"] > 0.95 and cone["cos tokens"] > 0.95
+    assert round_["IsoScore"] > 0.8 and round_["top PC"] < 0.15
+    # a common shift is invisible to the centred metrics: the cone's IsoScore and top-PC share stay round
+    assert cone["IsoScore"] > 0.8 and cone["top PC"] < 0.15 and set(cone) == set(lab.CONE_METRICS)
+    keep = np.ones(2000, dtype=bool)
+    keep[:1000] = False
+    assert lab.cone_metrics(np.vstack([rng.normal(size=(1000, 16)) + 5, rng.normal(size=(1000, 16))]), counts,
+                            keep)["cos"] < 0.05    # the dropped rows do not count
+    with pytest.raises(ValueError, match="NaN"):
+        lab.cone_metrics(np.full((3, 2), np.nan), np.ones(3))
+    with pytest.raises(ValueError, match=r"\(V, d\)"):
+        lab.cone_metrics(np.ones((3, 2)), np.ones(4))
+    with pytest.raises(ValueError, match="positive count"):
+        lab.cone_metrics(np.ones((3, 2)), np.zeros(3))
+
+
+def test_run_metrics_at_an_evaluated_step():
+    res = T.train(T.TrainConfig(**{**TINY, "steps": 6, "eval_steps": (3,)}), TEXTS, cache=False, progress=False)
+    last, mid = lab.run_metrics(res), lab.run_metrics(res, 3)
+    assert last["loss - unigram"] == pytest.approx(res.heldout_loss - res.heldout_unigram_loss)
+    assert mid["loss - unigram"] == pytest.approx(res.heldout_curve[3] - res.heldout_unigram_loss)
+    assert 0 < mid["unseen move"] and mid != last
+    with pytest.raises(ValueError, match="no snapshot"):
+        lab.run_metrics(res, 4)

@@ -497,3 +497,25 @@ def test_a_cached_run_builds_its_model_only_when_asked(monkeypatch):
     untied = T.train(tiny(tied=False), texts=TEXTS)
     again = T.train(tiny(tied=False), texts=TEXTS)
     assert np.array_equal(again.output_embeddings, untied.output_embeddings)
+
+
+def test_eval_steps_give_a_heldout_curve_without_changing_the_run(tmp_path):
+    plain = T.train(tiny(steps=6), TEXTS, cache=False, progress=False)
+    cfg = tiny(steps=6, eval_steps=(2, 4, 6))
+    res = T.train(cfg, TEXTS, progress=False)
+    assert sorted(res.heldout_curve) == [2, 4, 6] and res.heldout_curve[6] == res.heldout_loss
+    assert np.array_equal(res.losses, plain.losses) and res.heldout_loss == plain.heldout_loss  # the run itself
+    assert {2, 4} <= set(res.snapshots)
+    # the curve's entry at step 2 is the held-out loss a 2-step run ends with
+    two = T.train(tiny(steps=2), TEXTS, cache=False, progress=False)
+    assert res.heldout_curve[2] == pytest.approx(two.heldout_loss, abs=1e-6)
+    assert np.array_equal(res.snapshots[2], two.embeddings)
+    again = T.train(cfg, TEXTS, progress=False)
+    assert again.from_cache and again.heldout_curve == res.heldout_curve
+    # a config without eval_steps keeps the key it always had; one with them gets another
+    assert "eval_steps" not in tiny().to_dict() and T.run_key(cfg, TEXTS) != T.run_key(tiny(steps=6), TEXTS)
+    assert T.train(tiny(steps=2), TEXTS, cache=False, progress=False).heldout_curve == {}
+    with pytest.raises(ValueError, match="eval_steps"):
+        tiny(steps=6, eval_steps=(0, 3))
+    with pytest.raises(ValueError, match="eval_steps"):
+        tiny(steps=6, eval_steps=(7,))
