@@ -239,18 +239,13 @@ class TrainConfig:
             self.extra_loss_name is None or (isinstance(self.extra_loss_name, str) and self.extra_loss_name.strip()),
             "TrainConfig.extra_loss_name must be None or a non-empty string",
         )
-        try:
-            snaps = tuple(sorted({int(s) for s in self.snapshot_steps}))
-        except (TypeError, ValueError):
-            raise ValueError(f"TrainConfig.snapshot_steps must be a sequence of integers, got {self.snapshot_steps!r}") from None
-        need(all(0 <= s <= self.steps for s in snaps), f"TrainConfig.snapshot_steps must lie in [0, steps={self.steps}], got {snaps}")
-        object.__setattr__(self, "snapshot_steps", snaps)
-        try:
-            evals = tuple(sorted({int(s) for s in self.eval_steps}))
-        except (TypeError, ValueError):
-            raise ValueError(f"TrainConfig.eval_steps must be a sequence of integers, got {self.eval_steps!r}") from None
-        need(all(1 <= s <= self.steps for s in evals), f"TrainConfig.eval_steps must lie in [1, steps={self.steps}], got {evals}")
-        object.__setattr__(self, "eval_steps", evals)
+        for name, lo in (("snapshot_steps", 0), ("eval_steps", 1)):   # sorted unique steps in [lo, steps]
+            try:
+                steps = tuple(sorted({int(s) for s in getattr(self, name)}))
+            except (TypeError, ValueError):
+                raise ValueError(f"TrainConfig.{name} must be a sequence of integers, got {getattr(self, name)!r}") from None
+            need(all(lo <= s <= self.steps for s in steps), f"TrainConfig.{name} must lie in [{lo}, steps={self.steps}], got {steps}")
+            object.__setattr__(self, name, steps)
 
     def replace(self, **changes) -> "TrainConfig":
         """A copy with some fields changed (validated again)."""
