@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import geometry, training
+from . import geometry, metrics, training
 
 __all__ = [
     "unigram_heldout_loss",
@@ -404,8 +404,6 @@ def cone_metrics(W, counts, keep=None) -> dict:
     W, counts = W[keep], counts[keep]
     if (counts > 0).sum() < 2:
         raise ValueError("need at least two rows with a positive count")
-    from . import metrics
-
     return {"cos": metrics.random_pair_cosine(W, n_pairs=None),
             "cos seen": metrics.random_pair_cosine(W[counts > 0], n_pairs=None),
             "cos tokens": metrics.random_pair_cosine(W, n_pairs=None, weights=counts.astype(float)),
