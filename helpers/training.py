@@ -255,11 +255,12 @@ class TrainConfig:
         """The config as plain JSON data: what the cache key hashes and what records store. A field of
         ``NEW_FIELDS`` at its default is left out, so configs made before it existed read the same."""
         d = dataclasses.asdict(self)
-        d["snapshot_steps"] = list(self.snapshot_steps)
-        d["eval_steps"] = list(self.eval_steps)
         for name in NEW_FIELDS:
-            if d[name] == _DEFAULTS[name] or (name == "eval_steps" and not d[name]):
+            if d[name] == _DEFAULTS[name]:
                 del d[name]
+        for name in ("snapshot_steps", "eval_steps"):   # JSON lists
+            if name in d:
+                d[name] = list(d[name])
         return d
 
 
