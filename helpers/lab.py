@@ -58,6 +58,8 @@ __all__ = [
     "flatten_record",
     "compare_records",
     "compare_summaries",
+    "frame_rows",
+    "stale_reasons",
     "CONE_METRICS",
     "cone_metrics",
     "run_metrics",
@@ -334,6 +336,24 @@ def compare_records(a: dict, b: dict, tol: float = 2e-4, exact=("config", "keys"
         msgs.append(f"entries differ: {only[:3]}{' ...' if len(only) > 3 else ''}")
     msgs += [f"{k}: {fa[k]} vs {fb[k]}" for k in sorted(set(fa) & set(fb)) if not _same(fa[k], fb[k], tol)]
     return msgs
+
+
+def frame_rows(frame) -> list:
+    """A data frame's rows as JSON-able dicts (numpy scalars made Python numbers): how notebooks 09b and 09c
+    store the rows of their FULL records."""
+    return [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()} for r in frame.to_dict(orient="records")]
+
+
+def stale_reasons(record: dict, ci_rows: list, keys: dict, tol: float = 2e-4) -> list:
+    """Why a stored FULL record (``{"ci": {"runs": rows}, "full": {"keys": ...}}``) is not today's: its CI
+    part differs from this run's ``ci_rows`` (``compare_records`` within ``tol``), or its cache keys from
+    today's ``keys``. [] when it is current (notebooks 09b and 09c show and record only then)."""
+    out = []
+    if compare_records({"runs": record["ci"]["runs"]}, {"runs": ci_rows}, tol=tol, exact=()):
+        out.append(f"its CI part is not this run's numbers (within {tol:g})")
+    if record["full"]["keys"] != keys:
+        out.append("its cache keys are not today's: a config, the data or the training code changed")
+    return out
 
 
 #: ``run_summary`` records compare with ``compare_records`` (the name notebook 05 used first).

@@ -271,3 +271,18 @@ def test_run_metrics_at_an_evaluated_step():
     assert 0 < mid["unseen move"] and mid != last
     with pytest.raises(ValueError, match="no snapshot"):
         lab.run_metrics(res, 4)
+
+
+def test_stale_reasons_name_each_way_a_record_goes_stale():
+    import pandas as pd
+
+    rows = lab.frame_rows(pd.DataFrame({"seed": [0, 1], "cos": np.array([0.5, 0.25])}))
+    assert rows == [{"seed": 0, "cos": 0.5}, {"seed": 1, "cos": 0.25}] and type(rows[0]["seed"]) is int
+    rec = {"ci": {"runs": rows}, "full": {"keys": {"a": "k1"}}}
+    assert lab.stale_reasons(rec, rows, {"a": "k1"}) == []
+    assert lab.stale_reasons(rec, [{"seed": 0, "cos": 0.5001}, rows[1]], {"a": "k1"}) == []     # within 2e-4
+    moved = [{"seed": 0, "cos": 0.51}, rows[1]]
+    assert lab.stale_reasons(rec, moved, {"a": "k1"}) == ["its CI part is not this run's numbers (within 0.0002)"]
+    assert lab.stale_reasons(rec, rows, {"a": "k2"}) == [
+        "its cache keys are not today's: a config, the data or the training code changed"]
+    assert len(lab.stale_reasons(rec, moved, {"a": "k2"})) == 2
