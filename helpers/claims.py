@@ -170,6 +170,12 @@ NB09B_FULL_UPDATE_RATIO = "full.update_ratio"
 NB09C_FULL_EQUAL_LOSS = "full.equal_loss"
 NB09C_FULL_LEVELS = "full.levels"
 NB09C_FULL_COS_AT_DEEPEST = "full.cos_at_deepest"
+# notebook 09d: a vocabulary of seen types only, and a GPT-2-style 4 x 256 model (CI probes; FULL record: equal loss)
+NB09D_CI_COS = "ci.cos"
+NB09D_CI_UNSEEN_SHARE = "ci.unseen_share"
+NB09D_FULL_EQUAL_LOSS = "full.equal_loss"
+NB09D_FULL_LEVELS = "full.levels"
+NB09D_FULL_COS_AT_DEEPEST = "full.cos_at_deepest"
 NB09_EFFECT_COUPLED_ADAM = "effect.coupled_adam.cos"
 NB09_COUPLED_ADAM_LOSS = "coupled_adam.loss_minus_unigram"
 NB09_BASELINE_LOSS = "baseline.loss_minus_unigram"
@@ -183,7 +189,7 @@ NB09_LAYERS_DIFFS = "layers.last_diff_by_seed"
 #: {notebook id: the keys of that notebook the claims read}, from the ``NB<id>_`` constants above (the id upper-cased:
 #: ``NB02A_`` for notebook "02a").
 RECORDED_KEYS = {nb: tuple(dict.fromkeys(v for k, v in sorted(globals().items()) if k.startswith(f"NB{nb.upper()}_")))
-                 for nb in ("02a", "02b", "03", "04", "05", "06", "07", "08", "09", "09b", "09c")}
+                 for nb in ("02a", "02b", "03", "04", "05", "06", "07", "08", "09", "09b", "09c", "09d")}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -315,6 +321,40 @@ def equal_loss_text(eq: Mapping[str, str], other: str) -> str:
                      if f"{other} | {m}" in eq)
 
 
+#: notebook 09d's models, as its ledger keys name them, and in words
+SEEN_VOCAB_MODELS = {"bert-8k": "the lab's BERT", "gpt2-8k": "a GPT-2-style 4 x 256 model, one seed"}
+
+
+def seen_vocab_text(r: "_Recorded", others=("Coupled Adam", "SGD")) -> str:
+    """Notebook 09d's evidence for Adam against ``others``: the 50-step probes' cosines and, when its FULL record
+    is current, the per-metric verdicts at equal held-out loss on each model ('' when 09d recorded nothing)."""
+    ci, eq = r.get("09d", NB09D_CI_COS), r.get("09d", NB09D_FULL_EQUAL_LOSS)
+    share = r.get("09d", NB09D_CI_UNSEEN_SHARE, {}).get("wiki-8k")
+    if ci is None:
+        return ""
+    names = ("Adam",) + tuple(others)
+    out = ("; seen-only vocabulary (notebook 09d" + (f", {share:.2%} of types unseen" if share is not None else "")
+           + "), 50-step probes: " + "; ".join(f"{m} " + ", ".join(f"{o} {ci[f'{m} | {o}']:.2f}" for o in names)
+                                              for m in SEEN_VOCAB_MODELS if all(f"{m} | {o}" in ci for o in names)))
+    for m, words in SEEN_VOCAB_MODELS.items():
+        sub = {k.split(" | ", 1)[1]: v for k, v in (eq or {}).items() if k.startswith(m + " | ")}
+        if sub:
+            out += f"; at equal held-out loss, {m} ({words}): " + "; ".join(
+                f"Adam vs {o}: " + equal_loss_text(sub, o) for o in others)
+    return out
+
+
+def seen_vocab_cone(r: "_Recorded", others=("Coupled Adam", "SGD")) -> tuple[list, list] | None:
+    """(models where Adam's cosine is above every one of ``others``' at equal loss, models where it is not)
+    from notebook 09d's FULL record, or None when 09d has no current FULL record."""
+    eq = r.get("09d", NB09D_FULL_EQUAL_LOSS)
+    if eq is None:
+        return None
+    models = [m for m in SEEN_VOCAB_MODELS if any(k.startswith(m + " | ") for k in eq)]
+    up = [m for m in models if all(eq.get(f"{m} | {o} | cos") == "A higher" for o in others)]
+    return up, [m for m in models if m not in up]
+
+
 def cone_verdict(softmax_matrices: Mapping[str, float], pretrained: float, pre: str,
                  optimizers: Mapping[str, float] | None = None) -> str:
     """Rule 1 on the random-pair cosines of the softmax-trained matrices of notebook 05 ({name: cosine}), of the
@@ -343,7 +383,8 @@ def cone_verdict(softmax_matrices: Mapping[str, float], pretrained: float, pre: 
         "cone if random-pair cosine > 0.3, none if < 0.1; a cone in every softmax-trained matrix of notebook 05 but none "
         "in the same tied softmax trained with another optimiser (notebook 09) -> 'holds only for some optimisers', "
         "said to hold 'also at equal held-out loss' only if notebook 09c finds Adam's cosine above Coupled Adam's and SGD's "
-        "by > 0.05 at every seed pair there; a cone in every softmax-trained matrix and none in the pretrained model -> 'holds only'",
+        "by > 0.05 at every seed pair there, and 'on a vocabulary of seen types only' if notebook 09d finds the same on each of "
+        "its models; a cone in every softmax-trained matrix and none in the pretrained model -> 'holds only'",
         "tiny BERT; word2vec; pretrained model")
 def cone(r: _Recorded):
     tied_c, un_out, un_in, fig1 = r.need("05", NB05_TIED_COS, NB05_UNTIED_COS_OUTPUT, NB05_UNTIED_COS_INPUT, NB05_FIG1_COS)
@@ -379,6 +420,16 @@ def cone(r: _Recorded):
             both = all(eq.get(f"{o} | cos") == "A higher" for o in ("Coupled Adam", "SGD"))
             verdict += (" -- also at equal held-out loss (notebook 09c)" if both else
                         " -- but at equal held-out loss (notebook 09c) Adam's cosine is not above both of theirs")
+    seen = seen_vocab_cone(r)
+    if optimizers and r.get("09d", NB09D_CI_COS) is not None:
+        measured += seen_vocab_text(r)
+        tested += "; notebook 09d (seen-only vocabulary; GPT-2-style 4 x 256)"
+    if optimizers and seen is not None:
+        up, down = seen
+        if verdict.startswith("holds only for some optimisers"):
+            verdict += (f", and on a vocabulary of seen types only ({', '.join(up)}; notebook 09d)" if not down else
+                        f"; on a vocabulary of seen types only Adam's cosine is not above both of theirs for {', '.join(down)} "
+                        "(notebook 09d)")
     return (tested if optimizers else f"tiny BERT (tied, untied); word2vec SGNS; {pre}; GloVe"), measured, verdict
 
 
@@ -978,7 +1029,8 @@ def coupled_adam_verdict(ci: tuple, full: tuple | None, steps, full_steps) -> st
         "holds if Coupled Adam lowers the random-pair cosine by > 0.3 at every seed (paired) and its held-out loss minus "
         "the unigram baseline is not worse than Adam's by more than 0.05 (at each training length), and, where notebook "
         "09b recorded it, raising Adam's eps from 1e-8 to 1e-4 takes the cosine from >= 0.5 to < 0.2 at every seed, and, "
-        "where notebook 09c recorded it, Adam's cosine exceeds Coupled Adam's by > 0.05 at every seed pair at equal held-out loss",
+        "where notebook 09c recorded it, Adam's cosine exceeds Coupled Adam's by > 0.05 at every seed pair at equal held-out loss, "
+        "and, where notebook 09d recorded it, the same on each of its seen-only-vocabulary models",
         FACTORIAL_SOURCE)
 def coupled_adam(r: _Recorded):
     def txt(e, l_ca, l_b):
@@ -1016,6 +1068,15 @@ def coupled_adam(r: _Recorded):
         tested_on += "; notebook 09c (tuned learning rates, equal held-out loss)"
         if eq.get("Coupled Adam | cos") != "A higher" and verdict.startswith("holds"):
             verdict = "holds only at unequal loss: at equal held-out loss Adam's cosine is not above Coupled Adam's (notebook 09c)"
+    if r.get("09d", NB09D_CI_COS) is not None:
+        measured += seen_vocab_text(r, ("Coupled Adam",))
+        tested_on += "; notebook 09d (seen-only vocabulary; GPT-2-style 4 x 256)"
+    seen = seen_vocab_cone(r, ("Coupled Adam",))
+    if seen is not None:
+        up, down = seen
+        if down and verdict == "holds":
+            verdict = (f"holds only for some models: on a vocabulary of seen types only Adam's cosine is not above Coupled "
+                       f"Adam's at equal loss for {', '.join(down)} (notebook 09d)")
     return tested_on, measured, verdict
 
 

@@ -47,8 +47,9 @@ ROADMAP = (
     ("The measured cone",
      "a tiny BERT trained on a CPU; pretrained embeddings, frequency buckets, layer by layer", ("05", "06", "07"),
      "measured"),
-    ("What causes it", "optimizer, tying, output bias, objective: one factor at a time; Adam's ε as a dose; equal loss",
-     ("09", "09b", "09c"), "measured"),
+    ("What causes it",
+     "optimizer, tying, bias, objective; Adam's ε as a dose; equal loss; seen words only; a larger model",
+     ("09", "09b", "09c", "09d"), "measured"),
     ("Remedies", "cosine regularisation, removing directions, whitening, flows, contrastive learning", ("08",), "remedy"),
     ("The claims ledger", "every claim of the literature, the number we measured, a verdict", ("10",), "verdict"),
 )

@@ -68,6 +68,7 @@ import json
 import math
 import os
 import time
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -792,36 +793,93 @@ WIKI_VOCAB_SIZE = 8000
 _WIKI_TOKENIZERS: dict = {}
 
 
+SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+
+def _prune_to_emitted(tokenizer, texts) -> str:
+    """The JSON of ``tokenizer`` (a ``tokenizers.Tokenizer`` with a WordPiece model) keeping only the special
+    tokens and the pieces it emits on ``texts``, in their order, renumbered from 0.
+
+    A WordPiece trainer keeps every merge's intermediate piece, and greedy longest-match never emits many of
+    them (363 of the 8,000 pieces trained on the Wikipedia sample): rows that no text can reach. Dropping a
+    piece that is never emitted leaves the tokenization of ``texts`` unchanged -- longest-match never chose it.
+    """
+    emitted = set(SPECIALS)
+    for enc in tokenizer.encode_batch(list(texts), add_special_tokens=False):
+        emitted.update(enc.tokens)
+    spec = json.loads(tokenizer.to_str())
+    old = spec["model"]["vocab"]
+    kept = [t for t, _ in sorted(old.items(), key=lambda kv: kv[1]) if t in emitted]
+    if [old.get(t) for t in SPECIALS] != list(range(len(SPECIALS))):
+        raise ValueError(f"the special tokens {SPECIALS} must hold ids 0-{len(SPECIALS) - 1}")
+    spec["model"]["vocab"] = {t: i for i, t in enumerate(kept)}
+    for a in spec.get("added_tokens", []):
+        a["id"] = spec["model"]["vocab"][a["content"]]
+    return json.dumps(spec, ensure_ascii=False)
+
+
+#: The shipped vocabulary of ``vocab="wiki-8k"`` (one piece per line, in id order): ``wiki_tokenizer``'s result on
+#: the Wikipedia sample, frozen, because the WordPiece trainer breaks ties between equally frequent merges in
+#: hash order, which differs from process to process (two trainings on the same texts gave vocabularies that
+#: differ in 2 pieces and 779 ids) -- and a run's cache key and numbers depend on the vocabulary.
+WIKI_VOCAB_FILE = Path(__file__).with_name("wiki_8k_vocab.txt")
+#: The texts the shipped vocabulary was trained on: the first 16 hex digits of ``_texts_hash(wiki_sample())``.
+WIKI_VOCAB_TEXTS = "43b3faf091c3af63"
+
+
+def _texts_hash(texts) -> str:
+    h = hashlib.sha256()
+    for t in texts:
+        h.update(hashlib.sha256(t.encode()).digest())
+    return h.hexdigest()[:16]
+
+
+def _bert_fast(tokenizer_file: str):
+    from transformers import BertTokenizerFast
+
+    return BertTokenizerFast(tokenizer_file=tokenizer_file, do_lower_case=True, unk_token="[UNK]", sep_token="[SEP]",
+                             pad_token="[PAD]", cls_token="[CLS]", mask_token="[MASK]")
+
+
 def wiki_tokenizer(texts: Sequence[str] | None = None, vocab_size: int = WIKI_VOCAB_SIZE):
-    """A lower-casing BERT WordPiece tokenizer with ``vocab_size`` types trained on ``texts`` (default
+    """A lower-casing BERT WordPiece tokenizer with about ``vocab_size`` types trained on ``texts`` (default
     the Wikipedia sample), with the special tokens ``[PAD] [UNK] [CLS] [SEP] [MASK]`` at ids 0-4.
 
-    Trained with the ``tokenizers`` library's WordPiece trainer (deterministic for the same texts); the
-    result is cached on disk under a key of the texts, the size and this function's code. Almost every
-    type it holds occurs in the texts it was trained on -- the point of ``TrainConfig(vocab="wiki-8k")``:
-    a vocabulary without the bert-base-uncased types the corpus never uses (notebook 11).
+    ``vocab_size`` is the trainer's target (the ``tokenizers`` library's WordPiece trainer); the pieces the
+    trained tokenizer never emits on ``texts`` are then dropped (``_prune_to_emitted``), so every type it
+    holds occurs in the texts -- the point of ``TrainConfig(vocab="wiki-8k")``: a vocabulary without the types
+    the corpus never uses (notebook 09d; 7,642 types on the sample, and the few that occur only in the
+    held-out chunks stay unseen in training, 0.13 %).
+
+    On the Wikipedia sample at the default size the result is the shipped, frozen vocabulary
+    (``WIKI_VOCAB_FILE``), so that every machine trains on the same ids. Other texts are trained here and cached
+    on disk under a key of the texts, the size and this code; the trainer breaks ties in an order that varies
+    between processes, so such a vocabulary can differ from one process to the next (see ``WIKI_VOCAB_FILE``).
     """
     from tokenizers import BertWordPieceTokenizer
-    from transformers import BertTokenizerFast
 
     if texts is None:
         texts = wiki_sample()
     texts = _check_texts(texts)
     vocab_size = int(vocab_size)
-    h = hashlib.sha256()
-    for t in texts:
-        h.update(hashlib.sha256(t.encode()).digest())
-    key = f"{h.hexdigest()[:16]}_{vocab_size}_{source_hash(wiki_tokenizer)}"
+    th = _texts_hash(texts)
+    shipped = th == WIKI_VOCAB_TEXTS and vocab_size == WIKI_VOCAB_SIZE
+    key = "shipped" if shipped else f"{th}_{vocab_size}_{source_hash(wiki_tokenizer)}_{source_hash(_prune_to_emitted)}"
     if key in _WIKI_TOKENIZERS:
         return _WIKI_TOKENIZERS[key]
-    path = cache_dir() / f"wordpiece_{key}.json"
-    if not path.exists():
-        wp = BertWordPieceTokenizer(lowercase=True, strip_accents=True, clean_text=True)
-        wp.train_from_iterator(list(texts), vocab_size=vocab_size, min_frequency=1, show_progress=False,
-                               special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"])
-        write_atomic(path, wp._tokenizer.to_str())
-    tok = BertTokenizerFast(tokenizer_file=str(path), do_lower_case=True, unk_token="[UNK]", sep_token="[SEP]",
-                            pad_token="[PAD]", cls_token="[CLS]", mask_token="[MASK]")
+    if shipped:
+        wp = BertWordPieceTokenizer(str(WIKI_VOCAB_FILE), lowercase=True, strip_accents=True, clean_text=True)
+        path = cache_dir() / f"wordpiece_shipped_{source_hash(wiki_tokenizer)}_{hashlib.sha256(WIKI_VOCAB_FILE.read_bytes()).hexdigest()[:12]}.json"
+        if not path.exists():
+            write_atomic(path, wp._tokenizer.to_str())
+    else:
+        path = cache_dir() / f"wordpiece_{key}.json"
+        if not path.exists():
+            wp = BertWordPieceTokenizer(lowercase=True, strip_accents=True, clean_text=True)
+            wp.train_from_iterator(list(texts), vocab_size=vocab_size, min_frequency=1, show_progress=False,
+                                   special_tokens=SPECIALS)
+            write_atomic(path, _prune_to_emitted(wp._tokenizer, texts))
+    tok = _bert_fast(str(path))
     _WIKI_TOKENIZERS[key] = tok
     return tok
 

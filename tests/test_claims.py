@@ -77,6 +77,9 @@ def base() -> dict:
                "simcse.after.alignment": 0.319, "simcse.before.alignment_over_random_pair": 0.19,
                "simcse.after.alignment_over_random_pair": 0.185},
         "09c": {},
+        "09d": {"ci.cos": {f"{m} | {o}": v for m in ("bert-8k", "gpt2-8k") for o, v in (("Adam", 0.63), ("Coupled Adam", 0.0),
+                                                                                      ("SGD", 0.004))},
+                "ci.unseen_share": {"wiki-8k": 0.0013, "bert-base-uncased": 0.2946}},
         "09b": {"ci.steps": 50, "ci.cos": {"1e-08": [0.754, 0.754], "1e-04": [0.053, 0.053]}},
         "09": {"factorial.steps": 50, "factorial.seeds": [0, 1], "all.unseen_min_coherence": 0.999,
                "all.unseen_min_negative_share": 1.0, "coupled_adam.random_pair_cosine": [0.0, 0.0],
@@ -592,3 +595,33 @@ def test_rows_1_and_16_read_notebook_09c_at_equal_loss():
     assert C.cone(R).verdict.endswith("not above both of theirs") and C.coupled_adam(R).verdict == "holds"
     # without notebook 09c's record: the rows as before
     assert C.cone(base()).verdict == TODAY[0] and "09c" not in C.coupled_adam(base()).measured
+
+
+EQ09D = {f"{m} | {k}": v for m in ("bert-8k", "gpt2-8k") for k, v in EQ09C.items()}
+
+
+def test_rows_1_and_16_read_notebook_09d_seen_only_vocabulary():
+    R = base()
+    one, sixteen = C.cone(R), C.coupled_adam(R)
+    # the CI probes alone: measured and tested, no verdict change
+    assert "seen-only vocabulary (notebook 09d, 0.13% of types unseen), 50-step probes: bert-8k Adam 0.63, Coupled Adam 0.00, SGD 0.00" in one.measured
+    assert one.verdict == TODAY[0] and "notebook 09d" in one.tested_on
+    assert "gpt2-8k Adam 0.63, Coupled Adam 0.00;" not in sixteen.measured and "gpt2-8k Adam 0.63, Coupled Adam 0.00" in sixteen.measured
+    assert sixteen.verdict == "holds"
+    # a current FULL record where every model agrees
+    R["09d"]["full.equal_loss"] = dict(EQ09D)
+    one, sixteen = C.cone(R), C.coupled_adam(R)
+    assert one.verdict.endswith(", and on a vocabulary of seen types only (bert-8k, gpt2-8k; notebook 09d)")
+    assert "at equal held-out loss, gpt2-8k (a GPT-2-style 4 x 256 model, one seed): Adam vs Coupled Adam: cos Adam higher" in one.measured
+    assert "Adam vs SGD: cos Adam higher; cos seen Adam higher; cos tokens SGD higher" in one.measured
+    assert sixteen.verdict == "holds" and "Adam vs SGD" not in sixteen.measured
+    # the larger model has no cone at equal loss: both rows say for which model
+    R["09d"]["full.equal_loss"] = {**EQ09D, "gpt2-8k | Coupled Adam | cos": "no difference"}
+    assert C.cone(R).verdict.endswith("Adam's cosine is not above both of theirs for gpt2-8k (notebook 09d)")
+    assert C.coupled_adam(R).verdict == ("holds only for some models: on a vocabulary of seen types only Adam's cosine is "
+                                         "not above Coupled Adam's at equal loss for gpt2-8k (notebook 09d)")
+    R["09d"]["full.equal_loss"] = {**EQ09D, "bert-8k | SGD | cos": "not resolved"}
+    assert C.cone(R).verdict.endswith("for bert-8k (notebook 09d)") and C.coupled_adam(R).verdict == "holds"
+    # without notebook 09d: nothing of it
+    del R["09d"]
+    assert "09d" not in C.cone(R).measured + C.cone(R).tested_on + C.coupled_adam(R).measured

@@ -457,6 +457,42 @@ def test_wiki_vocab_is_trained_on_the_texts_and_cached():
     assert len(res.counts) == len(res.tokenizer) != 30522
 
 
+def test_wiki_8k_on_the_sample_is_the_shipped_vocabulary_and_every_piece_occurs():
+    from helpers.data import wiki_sample
+
+    texts = wiki_sample()
+    tok = T.wiki_tokenizer(texts)
+    shipped = T.WIKI_VOCAB_FILE.read_text(encoding="utf-8").splitlines()
+    assert T._texts_hash(texts) == T.WIKI_VOCAB_TEXTS and T.wiki_tokenizer() is tok
+    assert [t for t, _ in sorted(tok.get_vocab().items(), key=lambda kv: kv[1])] == shipped
+    assert shipped[:5] == T.SPECIALS and len(shipped) < T.WIKI_VOCAB_SIZE
+    ids = tok(list(texts), add_special_tokens=False)["input_ids"]
+    emitted = {i for row in ids for i in row}
+    assert set(range(len(shipped))) - emitted == {0, 1, 2, 3, 4} - emitted     # only specials are never emitted
+
+
+def test_wiki_vocab_keeps_only_the_pieces_it_emits_and_tokenizes_as_before():
+    from tokenizers import BertWordPieceTokenizer, Tokenizer
+
+    wp = BertWordPieceTokenizer(lowercase=True, strip_accents=True, clean_text=True)
+    wp.train_from_iterator(TEXTS, vocab_size=200, min_frequency=1, show_progress=False, special_tokens=T.SPECIALS)
+    full = wp._tokenizer
+    pruned = Tokenizer.from_str(T._prune_to_emitted(full, TEXTS))
+    assert pruned.get_vocab_size() < full.get_vocab_size()           # the trainer keeps pieces it never emits
+    assert [pruned.token_to_id(t) for t in T.SPECIALS] == [0, 1, 2, 3, 4]
+    before = [e.tokens for e in full.encode_batch(TEXTS)]
+    after = [e.tokens for e in pruned.encode_batch(TEXTS)]
+    assert after == before                                            # same pieces on the texts it was pruned on
+    emitted = {t for toks in after for t in toks}
+    assert set(pruned.get_vocab()) == emitted | set(T.SPECIALS)       # and every piece it holds is emitted
+    tok = T.wiki_tokenizer(TEXTS, vocab_size=200)
+    assert len(tok) == pruned.get_vocab_size()
+    with pytest.raises(ValueError, match="special tokens"):
+        wp2 = BertWordPieceTokenizer(lowercase=True)
+        wp2.train_from_iterator(TEXTS, vocab_size=100, show_progress=False, special_tokens=["[UNK]", "[PAD]"])
+        T._prune_to_emitted(wp2._tokenizer, TEXTS)
+
+
 def test_a_run_asked_for_twice_at_once_is_trained_once(monkeypatch):
     """make test runs notebooks side by side: the second asker waits on the run's lock, then loads it."""
     import threading
