@@ -176,6 +176,9 @@ NB09D_CI_UNSEEN_SHARE = "ci.unseen_share"
 NB09D_FULL_EQUAL_LOSS = "full.equal_loss"
 NB09D_FULL_LEVELS = "full.levels"
 NB09D_FULL_COS_AT_DEEPEST = "full.cos_at_deepest"
+# notebook 09e: Adam's beta2 and the width (CI probes; FULL record: Adam - Coupled Adam per setting and metric)
+NB09E_CI_COS = "ci.cos"
+NB09E_FULL_CONTRAST = "full.contrast"
 NB09_EFFECT_COUPLED_ADAM = "effect.coupled_adam.cos"
 NB09_COUPLED_ADAM_LOSS = "coupled_adam.loss_minus_unigram"
 NB09_BASELINE_LOSS = "baseline.loss_minus_unigram"
@@ -189,7 +192,7 @@ NB09_LAYERS_DIFFS = "layers.last_diff_by_seed"
 #: {notebook id: the keys of that notebook the claims read}, from the ``NB<id>_`` constants above (the id upper-cased:
 #: ``NB02A_`` for notebook "02a").
 RECORDED_KEYS = {nb: tuple(dict.fromkeys(v for k, v in sorted(globals().items()) if k.startswith(f"NB{nb.upper()}_")))
-                 for nb in ("02a", "02b", "03", "04", "05", "06", "07", "08", "09", "09b", "09c", "09d")}
+                 for nb in ("02a", "02b", "03", "04", "05", "06", "07", "08", "09", "09b", "09c", "09d", "09e")}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1015,6 +1018,26 @@ def _coupled_why(effect, loss_ca, loss_base):
     return " and ".join(why)
 
 
+def sensitivity_text(r: _Recorded) -> tuple[str, list]:
+    """Notebook 09e's evidence for rule 16: ('; ...' text, the settings at which Adam's cosine is *not* above Coupled
+    Adam's at every seed pair in its FULL record) -- ('', []) when 09e recorded nothing."""
+    ci, full = r.get("09e", NB09E_CI_COS), r.get("09e", NB09E_FULL_CONTRAST)
+    if ci is None:
+        return "", []
+    probes = list(dict.fromkeys(k.split(" | ")[0] for k in ci))
+    out = ("; Adam's beta2 and the width (notebook 09e), 50-step probes: "
+           + ", ".join(f"{p} Adam {ci[f'{p} | Adam']:.2f}, Coupled Adam {ci[f'{p} | Coupled Adam']:.2f}"
+                       for p in probes if f"{p} | Adam" in ci and f"{p} | Coupled Adam" in ci))
+    if full is None:
+        return out, []
+    settings = list(dict.fromkeys(k.rsplit(" | ", 1)[0] for k in full))
+    down = [x for x in settings if full.get(f"{x} | cos") != "A higher"]
+    out += (f"; FULL (300 steps, 3 seeds, 9 seed pairs each): Adam's cosine above Coupled Adam's by > 0.05 at every pair at "
+            + (f"every setting ({', '.join(settings)})" if not down else
+               f"{', '.join(x for x in settings if x not in down) or 'no setting'}, not at {', '.join(down)}"))
+    return out, down
+
+
 def coupled_adam_verdict(ci: tuple, full: tuple | None, steps, full_steps) -> str:
     """Rule 16 on (paired cosine change [mean, min, max over seeds], loss minus unigram with Coupled Adam, with
     Adam) at each length."""
@@ -1030,7 +1053,8 @@ def coupled_adam_verdict(ci: tuple, full: tuple | None, steps, full_steps) -> st
         "the unigram baseline is not worse than Adam's by more than 0.05 (at each training length), and, where notebook "
         "09b recorded it, raising Adam's eps from 1e-8 to 1e-4 takes the cosine from >= 0.5 to < 0.2 at every seed, and, "
         "where notebook 09c recorded it, Adam's cosine exceeds Coupled Adam's by > 0.05 at every seed pair at equal held-out loss, "
-        "and, where notebook 09d recorded it, the same on each of its seen-only-vocabulary models",
+        "and, where notebook 09d recorded it, the same on each of its seen-only-vocabulary models, and, where notebook 09e "
+        "recorded it, by > 0.05 at every seed pair at each of its beta2 and width settings",
         FACTORIAL_SOURCE)
 def coupled_adam(r: _Recorded):
     def txt(e, l_ca, l_b):
@@ -1077,6 +1101,12 @@ def coupled_adam(r: _Recorded):
         if down and verdict == "holds":
             verdict = (f"holds only for some models: on a vocabulary of seen types only Adam's cosine is not above Coupled "
                        f"Adam's at equal loss for {', '.join(down)} (notebook 09d)")
+    text, down = sensitivity_text(r)
+    if text:
+        measured += text
+        tested_on += "; notebook 09e (Adam's beta2 0.9-0.9999, widths 64-256)"
+    if down and verdict == "holds":
+        verdict = f"holds only at some settings: Adam's cosine is not above Coupled Adam's at {', '.join(down)} (notebook 09e)"
     return tested_on, measured, verdict
 
 

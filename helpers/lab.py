@@ -28,11 +28,15 @@ Main entry points
     notebook 05 prints and what ``run_summary`` stores.
 ``run_summary(runs, texts=None) -> dict``
     JSON-able record of several seeds of one lab configuration (losses, unigram gap, ``final_geometry``
-    per seed, ``bucket_stats`` by count bucket for the first seed, the runs' cache keys).
+    per seed, the type cosine at each snapshot, ``bucket_stats`` by count bucket for the first seed, the
+    runs' cache keys).
 ``compare_records(a, b, tol=2e-4)``, ``flatten_record(record)``
     the one comparison of a stored FULL record (``notebooks/measured/NN_full.json``: ``{"written_by",
     "ci": part, "full": part with "keys"}``) with today's recomputation, used by notebooks 05 and 09;
     ``compare_summaries`` is the same function.
+``equal_loss_comparison(curves, a, b, metrics, threshold)``
+    optimizer ``a`` against ``b`` at equal held-out loss (``equal_loss_levels``, ``value_at_loss``,
+    ``equal_loss_verdict`` per pair of seeds): the one procedure of notebooks 09c and 09d.
 """
 from __future__ import annotations
 
@@ -55,6 +59,7 @@ __all__ = [
     "final_geometry",
     "bucket_stats",
     "run_summary",
+    "bucket_moves",
     "flatten_record",
     "compare_records",
     "compare_summaries",
@@ -66,6 +71,9 @@ __all__ = [
     "value_at_loss",
     "equal_loss_verdict",
     "EQUAL_LOSS_VERDICTS",
+    "equal_loss_levels",
+    "equal_loss_comparison",
+    "DEPENDS_ON_LEVEL",
 ]
 
 NEVER_SEEN = "never seen"
@@ -259,6 +267,23 @@ def bucket_stats(E, groups: dict, seed: int = 0) -> dict:
             for b, ids in groups.items()}
 
 
+def bucket_moves(W, W0, groups: dict) -> dict:
+    """How far each bucket's rows moved from initialisation: ``{bucket: mean ||W_i - W0_i|| / mean ||W0_i||}``
+    over the ids ``groups[bucket]`` (NaN for an empty bucket) -- 09b's and 09e's measure of whose steps an
+    optimizer enlarges. ``W``, ``W0``: (V, d) word matrices after and before training."""
+    W, W0 = np.asarray(W, dtype=np.float64), np.asarray(W0, dtype=np.float64)
+    if W.ndim != 2 or W.shape != W0.shape:
+        raise ValueError(f"W and W0 must be (V, d) matrices of one shape, got {W.shape} and {W0.shape}")
+    if not (np.isfinite(W).all() and np.isfinite(W0).all()):
+        raise ValueError("W and W0 must be finite (a diverged run?)")
+    out = {}
+    for b, ids in groups.items():
+        ids = np.asarray(ids, dtype=np.int64)
+        out[b] = (float(np.linalg.norm(W[ids] - W0[ids], axis=1).mean() / np.linalg.norm(W0[ids], axis=1).mean())
+                  if ids.size else float("nan"))
+    return out
+
+
 def run_summary(runs: dict, texts=None) -> dict:
     """JSON-able record of several seeds of one lab configuration, as notebook 05 measures them.
 
@@ -269,7 +294,9 @@ def run_summary(runs: dict, texts=None) -> dict:
     ``cos_top1000`` and ``iw`` (held-out loss, the add-one unigram model's loss on the same
     targets, their gap unigram - model, random-pair cosine over types (20,000 pairs), weighted by
     count (exact), over the 1,000 most frequent types (exact), I(W)) and BERT-flow's Table 1 by count
-    bucket (``COUNT_BUCKETS``; 3-NN over at most 1,000 queries per bucket) for the smallest seed.
+    bucket (``COUNT_BUCKETS``; 3-NN over at most 1,000 queries per bucket) for the smallest seed, and
+    ``"trajectory": {seed: {step: cos_types}}``, the type cosine of every snapshot the runs kept (how the
+    cone rises and fades over training; the same 20,000 pairs as ``cos_types``).
     Every number is rounded to 4 decimals. The pair samples use the smallest seed for every run.
     """
     if not isinstance(runs, dict) or not runs:
@@ -281,14 +308,18 @@ def run_summary(runs: dict, texts=None) -> dict:
         raise ValueError("runs must share one configuration (only the seed may differ)")
     s0 = seeds[0]
     r4 = lambda x: round(float(x), 4)  # noqa: E731
-    out = {"config": cfgs[0].to_dict(), "keys": {}, "seeds": {}, "count_buckets": {}}
+    out = {"config": cfgs[0].to_dict(), "keys": {}, "seeds": {}, "count_buckets": {}, "trajectory": {}}
     for s in seeds:
         res = runs[s]
         uni = unigram_heldout_loss(res, texts)
         out["keys"][str(s)] = training.run_key(res.config, texts)
-        geo = final_geometry(res.embeddings, res.counts, res.tokenizer.pad_token_id, seed=s0)
+        pad = res.tokenizer.pad_token_id
+        geo = final_geometry(res.embeddings, res.counts, pad, seed=s0)
         out["seeds"][str(s)] = {"heldout_loss": r4(res.heldout_loss), "unigram_loss": r4(uni),
                                 "unigram_gap": r4(uni - res.heldout_loss), **{k: r4(v) for k, v in geo.items()}}
+        keep = np.arange(res.embeddings.shape[0]) != pad
+        out["trajectory"][str(s)] = {str(step): r4(geometry.random_pair_cosine(E[keep], n_pairs=20_000, seed=s0))
+                                     for step, E in sorted((res.snapshots or {}).items())}
     res = runs[s0]
     groups = bucket_ids(count_buckets(res.counts, masked_target_counts(res, texts), exclude=res.tokenizer.all_special_ids),
                         COUNT_BUCKETS)
@@ -401,6 +432,66 @@ def equal_loss_verdict(diffs, threshold: float) -> str:
     if (np.abs(d) <= threshold).all():
         return "no difference"
     return "not resolved"
+
+
+#: The verdict of a metric whose per-level verdicts differ (``equal_loss_comparison``).
+DEPENDS_ON_LEVEL = "depends on the loss level"
+
+
+def _curves(curves, needed):
+    missing = [c for c in needed if c not in getattr(curves, "columns", ())]
+    if missing:
+        raise ValueError(f"curves must be a data frame with columns {list(needed)}; missing {missing}")
+    return curves
+
+
+def equal_loss_levels(curves, optimizers, spacing: float = 0.25) -> list:
+    """The held-out loss levels (nats relative to unigram, ``curves["loss - unigram"]``) at which the runs of
+    ``optimizers`` are compared: 0, every multiple of -``spacing`` that *every* run of every optimizer reaches,
+    and the deepest level they all reach (rounded up to 0.01) when it lies more than 0.05 below the last
+    multiple. ``curves``: one row per run and evaluated step, with columns optimizer, seed, step and
+    "loss - unigram". Raises ValueError when an optimizer has no run or some run never reaches 0."""
+    _curves(curves, ("optimizer", "seed", "step", "loss - unigram"))
+    deepest = []
+    for o in optimizers:
+        sub = curves[curves.optimizer == o]
+        if not len(sub):
+            raise ValueError(f"no run of {o!r} in curves")
+        deepest.append(sub.groupby("seed")["loss - unigram"].min().max())
+    if max(deepest) > 0:
+        raise ValueError("some run never beats the unigram baseline: no common loss level to compare at")
+    common = float(np.ceil(max(deepest) * 100) / 100)
+    lv = [float(x) for x in np.arange(0.0, common - 1e-9, -spacing)]
+    return lv + ([common] if common < lv[-1] - 0.05 else [])
+
+
+def equal_loss_comparison(curves, a: str, b: str, metrics_: tuple, threshold: float, spacing: float = 0.25):
+    """Optimizer ``a`` against ``b`` at equal held-out loss (notebooks 09c and 09d): at each of
+    ``equal_loss_levels(curves, (a, b), spacing)`` every run's metric is read where its loss first reaches the
+    level (``value_at_loss``), the differences a - b are formed for every pair of seeds, and
+    ``equal_loss_verdict(diffs, threshold)`` judges them. A metric's overall verdict is its per-level one when
+    every level agrees, else ``DEPENDS_ON_LEVEL``.
+
+    Returns ``(levels, rows, verdicts)``: rows are dicts {"metric", "level", "a", "b" (means over seeds),
+    "lo", "hi" (the range of the differences), "verdict"}; verdicts is {metric: verdict}."""
+    _curves(curves, ("optimizer", "seed", "step", "loss - unigram", *metrics_))
+    levels = equal_loss_levels(curves, (a, b), spacing)
+
+    def at_level(opt, level, metric):
+        return [value_at_loss(tr.sort_values("step")["loss - unigram"], tr.sort_values("step")[metric], level)
+                for _, tr in curves[curves.optimizer == opt].groupby("seed")]
+
+    rows, verdicts = [], {}
+    for m in metrics_:
+        per_level = []
+        for lv in levels:
+            va, vb = at_level(a, lv, m), at_level(b, lv, m)
+            diffs = [x - y for x in va for y in vb]
+            per_level.append(equal_loss_verdict(diffs, threshold))
+            rows.append({"metric": m, "level": lv, "a": float(np.mean(va)), "b": float(np.mean(vb)),
+                         "lo": float(min(diffs)), "hi": float(max(diffs)), "verdict": per_level[-1]})
+        verdicts[m] = per_level[0] if len(set(per_level)) == 1 else DEPENDS_ON_LEVEL
+    return levels, rows, verdicts
 
 
 #: ``cone_metrics``' keys: metrics that see different things (notebook 06) -- near 1 / 0 / 0 / 0 / 1 for a

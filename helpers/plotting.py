@@ -48,8 +48,8 @@ ROADMAP = (
      "a tiny BERT trained on a CPU; pretrained embeddings, frequency buckets, layer by layer", ("05", "06", "07"),
      "measured"),
     ("What causes it",
-     "optimizer, tying, bias, objective; Adam's ε as a dose; equal loss; seen words only; a larger model",
-     ("09", "09b", "09c", "09d"), "measured"),
+     "optimizer, tying, bias, objective; Adam's ε as a dose; equal loss; seen words only; a larger model; β2, width",
+     ("09", "09b", "09c", "09d", "09e"), "measured"),
     ("Remedies", "cosine regularisation, removing directions, whitening, flows, contrastive learning", ("08",), "remedy"),
     ("The claims ledger", "every claim of the literature, the number we measured, a verdict", ("10",), "verdict"),
 )

@@ -81,6 +81,8 @@ def base() -> dict:
                                                                                       ("SGD", 0.004))},
                 "ci.unseen_share": {"wiki-8k": 0.0013, "bert-base-uncased": 0.2946}},
         "09b": {"ci.steps": 50, "ci.cos": {"1e-08": [0.754, 0.754], "1e-04": [0.053, 0.053]}},
+        "09e": {"ci.cos": {f"{p} | {o}": v for p in ("default", "beta2 0.9", "width 64", "width 256")
+                           for o, v in (("Adam", 0.75), ("Coupled Adam", 0.0))}},
         "09": {"factorial.steps": 50, "factorial.seeds": [0, 1], "all.unseen_min_coherence": 0.999,
                "all.unseen_min_negative_share": 1.0, "coupled_adam.random_pair_cosine": [0.0, 0.0],
                "sgd.random_pair_cosine": [0.0, 0.0], "baseline.random_pair_cosine": [0.657, 0.001],
@@ -602,6 +604,7 @@ EQ09D = {f"{m} | {k}": v for m in ("bert-8k", "gpt2-8k") for k, v in EQ09C.items
 
 def test_rows_1_and_16_read_notebook_09d_seen_only_vocabulary():
     R = base()
+    R.pop("09e")          # row 16's text then ends with 09d's part
     one, sixteen = C.cone(R), C.coupled_adam(R)
     # the CI probes alone: measured and tested, no verdict change
     assert "seen-only vocabulary (notebook 09d, 0.13% of types unseen), 50-step probes: bert-8k Adam 0.63, Coupled Adam 0.00, SGD 0.00" in one.measured
@@ -625,3 +628,29 @@ def test_rows_1_and_16_read_notebook_09d_seen_only_vocabulary():
     # without notebook 09d: nothing of it
     del R["09d"]
     assert "09d" not in C.cone(R).measured + C.cone(R).tested_on + C.coupled_adam(R).measured
+
+
+CONTRAST09E = {f"{x} | {m}": v for x in ("beta2 0.9", "beta2 0.999", "beta2 0.9999", "width 64", "width 128", "width 256")
+               for m, v in (("cos", "A higher"), ("cos tokens", "B higher"), ("IsoScore", "B higher"))}
+
+
+def test_row_16_reads_notebook_09e_beta2_and_width():
+    R = base()
+    ci = R.pop("09e")
+    assert "09e" not in C.coupled_adam(R).measured + C.coupled_adam(R).tested_on       # nothing recorded, nothing said
+    R["09e"] = ci
+    row = C.coupled_adam(R)
+    assert "50-step probes: default Adam 0.75, Coupled Adam 0.00, beta2 0.9 Adam 0.75" in row.measured
+    assert row.verdict == "holds" and "notebook 09e" in row.tested_on and "FULL (300 steps" not in row.measured
+    R["09e"]["full.contrast"] = dict(CONTRAST09E)
+    row = C.coupled_adam(R)
+    assert row.verdict == "holds"
+    assert "at every setting (beta2 0.9, beta2 0.999, beta2 0.9999, width 64, width 128, width 256)" in row.measured
+    # a setting where the cosine gap is not resolved: the verdict names it
+    R["09e"]["full.contrast"] = {**CONTRAST09E, "width 256 | cos": "not resolved"}
+    row = C.coupled_adam(R)
+    assert row.verdict == "holds only at some settings: Adam's cosine is not above Coupled Adam's at width 256 (notebook 09e)"
+    assert "at beta2 0.9, beta2 0.999, beta2 0.9999, width 64, width 128, not at width 256" in row.measured
+    # an earlier failure wins: 09d's model verdict is not overwritten by 09e's
+    R["09d"]["full.equal_loss"] = {**EQ09D, "gpt2-8k | Coupled Adam | cos": "no difference"}
+    assert C.coupled_adam(R).verdict.startswith("holds only for some models")

@@ -158,6 +158,34 @@ def test_run_summary_is_what_notebook_05_measures(run_and_labels):
     # the seed table and Table 1 of the record are lab.final_geometry and lab.bucket_stats, rounded
     geo = lab.final_geometry(other.embeddings, other.counts, other.tokenizer.pad_token_id, seed=3)
     assert {k: round(v, 4) for k, v in geo.items()} == {k: s["seeds"]["4"][k] for k in geo}
+    assert list(s["trajectory"]["4"]) == [str(k) for k in sorted(other.snapshots)]   # one entry per snapshot kept
+
+
+def test_run_summary_trajectory_is_the_type_cosine_of_each_snapshot():
+    from helpers import geometry
+
+    runs = {s: T.train(T.TrainConfig(**TINY, seed=s, snapshot_steps=(0, 10, 30)), TEXTS, cache=False, progress=False)
+            for s in (1, 2)}
+    t = lab.run_summary(runs, TEXTS)
+    assert list(t["trajectory"]) == ["1", "2"] and list(t["trajectory"]["2"]) == ["0", "10", "30"]
+    r = runs[2]
+    keep = np.arange(len(r.embeddings)) != r.tokenizer.pad_token_id
+    for step in (0, 10, 30):   # the smallest seed's pairs for every run, as cos_types
+        assert t["trajectory"]["2"][str(step)] == round(geometry.random_pair_cosine(r.snapshots[step][keep], 20_000, seed=1), 4)
+    assert t["trajectory"]["2"]["30"] == t["seeds"]["2"]["cos_types"]       # the last snapshot is the final matrix
+    assert t["trajectory"]["2"]["0"] != t["trajectory"]["2"]["30"]
+
+
+def test_bucket_moves_is_displacement_over_initial_norm():
+    W0 = np.array([[1.0, 0.0], [0.0, 2.0], [3.0, 4.0]])
+    W = W0 + np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]])
+    m = lab.bucket_moves(W, W0, {"a": [0], "b": [1, 2], "empty": []})
+    assert m["a"] == 1.0 and m["b"] == 0.0 and np.isnan(m["empty"])
+    assert lab.bucket_moves(W, W0, {"ab": [0, 1]})["ab"] == pytest.approx(0.5 / 1.5)     # mean move / mean norm
+    with pytest.raises(ValueError, match="one shape"):
+        lab.bucket_moves(W[:2], W0, {"a": [0]})
+    with pytest.raises(ValueError, match="finite"):
+        lab.bucket_moves(W * np.nan, W0, {"a": [0]})
 
 
 def test_compare_records_paths_tolerance_and_exact_parts():
@@ -240,6 +268,48 @@ def test_equal_loss_verdict_refuses_bad_input():
             lab.equal_loss_verdict(bad, 0.05)
     with pytest.raises(ValueError, match="threshold"):
         lab.equal_loss_verdict([0.1], 0.0)
+
+
+def _curves(spec):
+    """Synthetic equal-loss curves: spec {(optimizer, seed): (losses, cos values)} at steps 0, 1, 2, ..."""
+    import pandas as pd
+
+    return pd.DataFrame([{"optimizer": o, "seed": s, "step": t, "loss - unigram": l, "cos": c}
+                         for (o, s), (ls, cs) in spec.items() for t, (l, c) in enumerate(zip(ls, cs))])
+
+
+def test_equal_loss_levels_are_the_multiples_every_run_reaches():
+    c = _curves({("adam", 0): ([0.2, -0.3, -0.7], [0.5, 0.6, 0.7]), ("adam", 1): ([0.1, -0.4, -0.66], [0.5, 0.6, 0.7]),
+                 ("sgd", 0): ([0.3, -0.2, -0.9], [0.0, 0.1, 0.2])})
+    # deepest level all three reach: -0.66 -> -0.66 (more than 0.05 below -0.5, so added)
+    assert lab.equal_loss_levels(c, ("adam", "sgd")) == [0.0, -0.25, -0.5, -0.66]
+    c2 = _curves({("adam", 0): ([0.2, -0.52], [0.5, 0.6]), ("sgd", 0): ([0.3, -0.9], [0.0, 0.1])})
+    assert lab.equal_loss_levels(c2, ("adam", "sgd")) == [0.0, -0.25, -0.5]   # -0.52 is within 0.05 of -0.5
+    with pytest.raises(ValueError, match="never beats"):
+        lab.equal_loss_levels(_curves({("adam", 0): ([0.2, 0.1], [0.5, 0.6]), ("sgd", 0): ([0.3, -0.9], [0.0, 0.1])}),
+                              ("adam", "sgd"))
+    with pytest.raises(ValueError, match="no run of 'sign'"):
+        lab.equal_loss_levels(c, ("adam", "sign"))
+    with pytest.raises(ValueError, match="columns"):
+        lab.equal_loss_levels(c.drop(columns="seed"), ("adam", "sgd"))
+
+
+def test_equal_loss_comparison_reads_every_seed_pair_at_each_level():
+    # losses fall linearly 0.5 per step; adam's cos is 0.6 at every step, sgd's rises 0 -> 0.4 -> 0.8
+    c = _curves({("adam", 0): ([0.5, 0.0, -0.5], [0.6, 0.6, 0.6]), ("adam", 1): ([0.5, 0.0, -0.5], [0.7, 0.7, 0.7]),
+                 ("sgd", 0): ([0.5, 0.0, -0.5], [0.0, 0.4, 0.8])})
+    levels, rows, verdicts = lab.equal_loss_comparison(c, "adam", "sgd", ("cos",), threshold=0.05)
+    assert levels == [0.0, -0.25, -0.5]
+    by = {r["level"]: r for r in rows}
+    assert by[0.0]["a"] == pytest.approx(0.65) and by[0.0]["b"] == pytest.approx(0.4)
+    assert (by[0.0]["lo"], by[0.0]["hi"]) == (pytest.approx(0.2), pytest.approx(0.3)) and by[0.0]["verdict"] == "A higher"
+    assert by[-0.25]["b"] == pytest.approx(0.6) and by[-0.25]["verdict"] == "not resolved"    # diffs 0.0 and 0.1
+    assert by[-0.5]["verdict"] == "B higher"                                                 # diffs -0.2 and -0.1
+    assert verdicts == {"cos": lab.DEPENDS_ON_LEVEL}
+    same = _curves({("adam", 0): ([0.5, -0.5], [0.9, 0.9]), ("sgd", 0): ([0.5, -0.5], [0.1, 0.1])})
+    assert lab.equal_loss_comparison(same, "adam", "sgd", ("cos",), 0.05)[2] == {"cos": "A higher"}
+    with pytest.raises(ValueError, match="columns"):
+        lab.equal_loss_comparison(same, "adam", "sgd", ("IsoScore",), 0.05)
 
 
 def test_cone_metrics_tell_a_cone_from_a_round_cloud():
