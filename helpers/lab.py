@@ -269,8 +269,8 @@ def bucket_stats(E, groups: dict, seed: int = 0) -> dict:
 
 def bucket_moves(W, W0, groups: dict) -> dict:
     """How far each bucket's rows moved from initialisation: ``{bucket: mean ||W_i - W0_i|| / mean ||W0_i||}``
-    over the ids ``groups[bucket]`` (NaN for an empty bucket) -- 09b's and 09e's measure of whose steps an
-    optimizer enlarges. ``W``, ``W0``: (V, d) word matrices after and before training."""
+    over the ids ``groups[bucket]`` (NaN for an empty bucket) -- how notebooks 09d and 09e (and ``run_metrics``'
+    "unseen move") measure whose steps an optimizer enlarges. ``W``, ``W0``: (V, d) word matrices after and before training."""
     W, W0 = np.asarray(W, dtype=np.float64), np.asarray(W0, dtype=np.float64)
     if W.ndim != 2 or W.shape != W0.shape:
         raise ValueError(f"W and W0 must be (V, d) matrices of one shape, got {W.shape} and {W0.shape}")
@@ -477,9 +477,10 @@ def equal_loss_comparison(curves, a: str, b: str, metrics_: tuple, threshold: fl
     _curves(curves, ("optimizer", "seed", "step", "loss - unigram", *metrics_))
     levels = equal_loss_levels(curves, (a, b), spacing)
 
+    runs = {o: [tr.sort_values("step") for _, tr in curves[curves.optimizer == o].groupby("seed")] for o in (a, b)}
+
     def at_level(opt, level, metric):
-        return [value_at_loss(tr.sort_values("step")["loss - unigram"], tr.sort_values("step")[metric], level)
-                for _, tr in curves[curves.optimizer == opt].groupby("seed")]
+        return [value_at_loss(tr["loss - unigram"], tr[metric], level) for tr in runs[opt]]
 
     rows, verdicts = [], {}
     for m in metrics_:
@@ -535,8 +536,7 @@ def run_metrics(res, step: int | None = None) -> dict:
     keep = np.arange(len(res.counts)) != res.tokenizer.pad_token_id
     W = res.output_snapshots[step].astype(np.float64)
     W0 = res.initial_output_embeddings.astype(np.float64)
-    unseen = res.unseen & keep
-    move = np.linalg.norm(W[unseen] - W0[unseen], axis=1).mean() / np.linalg.norm(W0[unseen], axis=1).mean()
+    move = bucket_moves(W, W0, {"unseen": np.flatnonzero(res.unseen & keep)})["unseen"]
     loss = res.heldout_loss if step == last else res.heldout_curve[step]
     return {**cone_metrics(W, res.counts, keep), "unseen move": float(move),
             "loss - unigram": float(loss - res.heldout_unigram_loss)}
